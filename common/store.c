@@ -1,0 +1,298 @@
+/*
+ * store: analytics_jobs in SQLite, with statements prepared once and kept.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *get;
+    sqlite3_stmt *put;
+    sqlite3_stmt *recent_all;
+    sqlite3_stmt *recent_script;
+};
+
+#define ROW_COLUMNS \
+    "id, script, trigger_type, status, exit_code, stdout, stderr, duration_ms, " \
+    "created_at, completed_at, args, attempts, worker, signal, queue"
+
+/* Each step takes the schema from version i to i+1; see store.h. */
+static const char *const migrations[] = {
+    "CREATE TABLE IF NOT EXISTS analytics_jobs ("
+    " id TEXT PRIMARY KEY,"
+    " script TEXT NOT NULL,"
+    " trigger_type TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " exit_code INTEGER,"
+    " stdout TEXT,"
+    " stderr TEXT,"
+    " duration_ms INTEGER,"
+    " created_at TEXT,"
+    " completed_at TEXT,"
+    " args TEXT,"
+    " attempts INTEGER NOT NULL DEFAULT 1,"
+    " worker TEXT,"
+    " signal INTEGER,"
+    " queue TEXT);"
+    /* (script, created_at) serves both "by script" and "latest of a script" */
+    "CREATE INDEX IF NOT EXISTS idx_analytics_jobs_script ON analytics_jobs(script, created_at);"
+    "CREATE INDEX IF NOT EXISTS idx_analytics_jobs_status ON analytics_jobs(status);"
+    "CREATE INDEX IF NOT EXISTS idx_analytics_jobs_created_at ON analytics_jobs(created_at);",
+};
+
+static int mkdir_parents(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    char *slash = strrchr(buf, '/');
+    if (!slash || slash == buf)
+        return 0;
+    *slash = '\0';
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static int migrate(sqlite3 *db, char err[256])
+{
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    int target = (int)(sizeof migrations / sizeof migrations[0]);
+    if (version > target) {
+        snprintf(err, 256, "database schema version %d is newer than this arun (%d)", version,
+                 target);
+        return -1;
+    }
+    for (int v = version; v < target; v++) {
+        char set[64];
+        snprintf(set, sizeof set, "PRAGMA user_version = %d;", v + 1);
+        char *msg = NULL;
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE;", NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, set, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, "COMMIT;", NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, 256, "schema migration to version %d: %s", v + 1,
+                     msg ? msg : sqlite3_errmsg(db));
+            sqlite3_free(msg);
+            sqlite3_exec(db, "ROLLBACK;", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+struct store *store_open(const char *path, int busy_timeout_ms, char err[256])
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, 256, "out of memory");
+        return NULL;
+    }
+    if (mkdir_parents(path) < 0) {
+        snprintf(err, 256, "cannot create the folder of %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                        SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, 256, "cannot open %s: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, busy_timeout_ms);
+    char *msg = NULL;
+    /* NORMAL is durable across process crashes in WAL mode; only a power
+     * loss can drop the last commits, which Redis still holds */
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+                     &msg) != SQLITE_OK) {
+        snprintf(err, 256, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        goto fail;
+    }
+    if (migrate(s->db, err) < 0)
+        goto fail;
+    if (sqlite3_prepare_v3(s->db, "SELECT " ROW_COLUMNS " FROM analytics_jobs WHERE id = ?1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(s->db, "INSERT OR REPLACE INTO analytics_jobs (" ROW_COLUMNS ") "
+                           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->put, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(s->db, "SELECT " ROW_COLUMNS " FROM analytics_jobs "
+                           "ORDER BY created_at DESC LIMIT ?1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->recent_all, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(s->db, "SELECT " ROW_COLUMNS " FROM analytics_jobs WHERE script = ?2 "
+                           "ORDER BY created_at DESC LIMIT ?1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->recent_script, NULL) != SQLITE_OK) {
+        snprintf(err, 256, "%s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    return s;
+fail:
+    store_close(s);
+    return NULL;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    sqlite3_finalize(s->get);
+    sqlite3_finalize(s->put);
+    sqlite3_finalize(s->recent_all);
+    sqlite3_finalize(s->recent_script);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+const char *store_errmsg(struct store *s) { return sqlite3_errmsg(s->db); }
+
+static int map_rc(int rc)
+{
+    if (rc == SQLITE_DONE || rc == SQLITE_OK)
+        return STORE_OK;
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return STORE_BUSY;
+    return STORE_ERR;
+}
+
+static char *column_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+static void column_copy(sqlite3_stmt *st, int col, char *out, size_t outsz)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(out, outsz, "%s", t ? (const char *)t : "");
+}
+
+static void read_row(sqlite3_stmt *st, struct store_row *r)
+{
+    memset(r, 0, sizeof *r);
+    column_copy(st, 0, r->id, sizeof r->id);
+    column_copy(st, 1, r->script, sizeof r->script);
+    column_copy(st, 2, r->trigger, sizeof r->trigger);
+    column_copy(st, 3, r->status, sizeof r->status);
+    r->has_exit_code = sqlite3_column_type(st, 4) != SQLITE_NULL;
+    r->exit_code = sqlite3_column_int(st, 4);
+    r->stdout_text = column_dup(st, 5);
+    r->stderr_text = column_dup(st, 6);
+    r->duration_ms = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 7);
+    column_copy(st, 8, r->created_at, sizeof r->created_at);
+    column_copy(st, 9, r->completed_at, sizeof r->completed_at);
+    r->args_json = column_dup(st, 10);
+    r->attempts = sqlite3_column_int(st, 11);
+    column_copy(st, 12, r->worker, sizeof r->worker);
+    r->has_signal = sqlite3_column_type(st, 13) != SQLITE_NULL;
+    r->signal = sqlite3_column_int(st, 13);
+    column_copy(st, 14, r->queue, sizeof r->queue);
+}
+
+int store_get(struct store *s, const char *id, struct store_row *row)
+{
+    sqlite3_stmt *st = s->get;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_row(st, row);
+        rc = STORE_OK;
+    } else {
+        rc = rc == SQLITE_DONE ? STORE_NOTFOUND : map_rc(rc);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s, int empty_is_null)
+{
+    if (!s || (empty_is_null && !*s))
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+int store_put(struct store *s, const struct store_row *r)
+{
+    sqlite3_stmt *st = s->put;
+    sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->script, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->trigger, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->status, -1, SQLITE_STATIC);
+    if (r->has_exit_code)
+        sqlite3_bind_int(st, 5, r->exit_code);
+    else
+        sqlite3_bind_null(st, 5);
+    bind_text_or_null(st, 6, r->stdout_text, 0);
+    bind_text_or_null(st, 7, r->stderr_text, 0);
+    if (r->duration_ms >= 0)
+        sqlite3_bind_int64(st, 8, r->duration_ms);
+    else
+        sqlite3_bind_null(st, 8);
+    bind_text_or_null(st, 9, r->created_at, 1);
+    bind_text_or_null(st, 10, r->completed_at, 1);
+    bind_text_or_null(st, 11, r->args_json, 0);
+    sqlite3_bind_int(st, 12, r->attempts);
+    bind_text_or_null(st, 13, r->worker, 1);
+    if (r->has_signal)
+        sqlite3_bind_int(st, 14, r->signal);
+    else
+        sqlite3_bind_null(st, 14);
+    bind_text_or_null(st, 15, r->queue, 1);
+    int rc = map_rc(sqlite3_step(st));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int store_recent(struct store *s, const char *script, int limit, struct store_row *rows)
+{
+    sqlite3_stmt *st = script ? s->recent_script : s->recent_all;
+    sqlite3_bind_int(st, 1, limit);
+    if (script)
+        sqlite3_bind_text(st, 2, script, -1, SQLITE_STATIC);
+    int n = 0, rc = SQLITE_DONE;
+    while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        read_row(st, &rows[n++]);
+    if (n < limit && rc != SQLITE_DONE) {
+        for (int i = 0; i < n; i++)
+            store_row_free(&rows[i]);
+        n = map_rc(rc);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return n;
+}
+
+void store_row_free(struct store_row *row)
+{
+    free(row->stdout_text);
+    free(row->stderr_text);
+    free(row->args_json);
+    row->stdout_text = row->stderr_text = row->args_json = NULL;
+}
+
+int store_status_final(const char *status) { return strcmp(status, "running") != 0; }
