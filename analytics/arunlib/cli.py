@@ -120,9 +120,16 @@ def num(x, fmt="%.4f"):
     return "n/a" if x is None else fmt % x
 
 
-def main(script, build_parser, run):
-    """Parse flags, run, print summary (stderr) and one JSON doc (stdout)."""
-    args = build_parser().parse_args()
+def main(script, build_parser, run, validate=None):
+    """Parse flags, run, print summary (stderr) and one JSON doc (stdout).
+
+    ``validate(parser, args)`` may reject flag combinations with
+    ``parser.error`` (exit 2, like any other bad flag).
+    """
+    p = build_parser()
+    args = p.parse_args()
+    if validate:
+        validate(p, args)
     if getattr(args, "db", "") is None:
         args.db = default_db()
     name = os.path.splitext(os.path.basename(script))[0]
