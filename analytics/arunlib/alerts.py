@@ -69,3 +69,24 @@ def aligned(conn, args):
         pairs.append({"id": aid, "strategy": strat, "symbol": sym, "date": d,
                       "engine": direction, "ma": m, "outcome": outcome, "ret": ret})
     return pairs, skipped
+
+
+def load_weights(conn, version=None):
+    """(version, features, intercept, weights) from model_weights; latest if
+    ``version`` is None.  UserError when there is none."""
+    import json
+    from . import db
+    if not db.table_exists(conn, "model_weights"):
+        raise UserError("no model weights: run db_loader first")
+    if version is None:
+        row = conn.execute("SELECT version, features, weights FROM model_weights"
+                           " ORDER BY version DESC LIMIT 1").fetchone()
+    else:
+        row = conn.execute("SELECT version, features, weights FROM model_weights WHERE version=?",
+                           (version,)).fetchone()
+    if row is None:
+        raise UserError("no model weights%s: run db_loader first"
+                        % ("" if version is None else " version %d" % version))
+    features = json.loads(row[1])
+    w = json.loads(row[2])
+    return row[0], features, float(w["intercept"]), [float(w[f]) for f in features]
