@@ -234,3 +234,25 @@ def welch_t(xs, ys):
         return None, None
     t = (mean(xs) - mean(ys)) / se
     return t, 2 * normal_sf(abs(t))
+
+
+def pearson(xs, ys):
+    """Pearson correlation; None if either side is constant or n < 2."""
+    xs, ys = list(xs), list(ys)
+    n = len(xs)
+    if n < 2 or n != len(ys):
+        return None
+    mx, my = math.fsum(xs) / n, math.fsum(ys) / n
+    sxy = math.fsum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxx = math.fsum((x - mx) ** 2 for x in xs)
+    syy = math.fsum((y - my) ** 2 for y in ys)
+    if sxx <= 0 or syy <= 0:
+        return None
+    return sxy / math.sqrt(sxx * syy)
+
+
+def accuracy(actual, predicted):
+    actual, predicted = list(actual), list(predicted)
+    if not actual:
+        return None
+    return sum(1 for a, p in zip(actual, predicted) if a == p) / len(actual)
