@@ -1,0 +1,64 @@
+/*
+ * dead: dead-letter envelopes for requests that could not be parsed.
+ */
+#include "dead.h"
+
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "utf8.h"
+
+char *dead_base64(const unsigned char *in, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc((n + 2) / 3 * 4 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        out[o++] = tab[(v >> 18) & 63];
+        out[o++] = tab[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? tab[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+char *dead_envelope(const char *raw, size_t len, const char *reason, const char *queue,
+                    const char *worker, const char *at)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "reason", json_string(reason));
+    char *out = NULL;
+    if (utf8_valid(raw, len)) {
+        json_object_set_new(o, "request", json_stringn(raw, len));
+    } else {
+        char *text = utf8_sanitize(raw, len, NULL);
+        char *b64 = dead_base64((const unsigned char *)raw, len);
+        if (!text || !b64) {
+            free(text);
+            free(b64);
+            goto done;
+        }
+        json_object_set_new(o, "request", json_string(text));
+        json_object_set_new(o, "request_base64", json_string(b64));
+        free(text);
+        free(b64);
+    }
+    json_object_set_new(o, "queue", json_string(queue));
+    json_object_set_new(o, "worker", json_string(worker));
+    json_object_set_new(o, "at", json_string(at));
+    out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+done:
+    json_decref(o);
+    return out;
+}

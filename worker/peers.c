@@ -1,0 +1,241 @@
+/*
+ * peers: what workers do for each other through Redis. Each worker keeps a
+ * heartbeat key (P:worker:ID, with an expiry) and its id in the set
+ * P:workers. On start and on every heartbeat tick it looks for workers
+ * whose heartbeat is gone and puts their in-flight requests back at the
+ * head of their queues, counting one more delivery in each ("attempt"),
+ * so that a request that kills every worker that runs it ends "failed"
+ * after WORKER_MAX_ATTEMPTS instead of looping. At shutdown a worker
+ * requeues its own leftovers the same way, without counting.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "log.h"
+#include "rconn.h"
+#include "timefmt.h"
+#include "worker.h"
+
+/* ARGV: prefix, worker id, fallback queue, count a delivery (1/0),
+ * force (1: the caller is that worker, leaving). The request's own
+ * "queue" field, which arun-submit sets, says where it goes back; a
+ * request without one goes to the caller's first queue. The attempt
+ * count is appended as a last "attempt" member (a later duplicate key
+ * wins in both cjson and jansson), so the request is otherwise untouched. */
+static const char RECOVER_SCRIPT[] =
+    "local p, id = ARGV[1], ARGV[2]\n"
+    "if ARGV[5] ~= '1' and redis.call('EXISTS', p .. ':worker:' .. id) == 1 then return -1 end\n"
+    "local list = p .. ':processing:' .. id\n"
+    "local n = 0\n"
+    "while true do\n"
+    "  local raw = redis.call('RPOP', list)\n"
+    "  if not raw then break end\n"
+    "  local q = ARGV[3]\n"
+    "  local ok, req = pcall(cjson.decode, raw)\n"
+    "  if ok and type(req) == 'table' then\n"
+    "    if type(req.queue) == 'string' and #req.queue <= 64 and\n"
+    "       string.find(req.queue, '^[%w%._:%-]+$') then q = req.queue end\n"
+    "    if ARGV[4] == '1' and next(req) ~= nil then\n"
+    "      local a = math.floor(tonumber(req.attempt) or 1)\n"
+    "      raw = (string.gsub(raw, '}%s*$', ',\"attempt\":' .. (a + 1) .. '}', 1))\n"
+    "    end\n"
+    "  end\n"
+    "  redis.call('LPUSH', p .. ':queue:' .. q, raw)\n"
+    "  n = n + 1\n"
+    "end\n"
+    "redis.call('SREM', p .. ':workers', id)\n"
+    "if ARGV[5] == '1' then redis.call('DEL', p .. ':worker:' .. id) end\n"
+    "return n\n";
+
+static void send_recover(struct worker *w, const char *peer, int force, redisCallbackFn *fn,
+                         void *priv)
+{
+    const char *argv[] = {"EVAL", RECOVER_SCRIPT, "0", w->cfg.prefix, peer,
+                          w->queue_names[0], force ? "0" : "1", force ? "1" : "0"};
+    size_t lens[8];
+    for (int i = 0; i < 8; i++)
+        lens[i] = strlen(argv[i]);
+    if (rconn_command_argv(w->cmd, fn, priv, 8, argv, lens) < 0 && fn)
+        fn(NULL, NULL, priv);
+}
+
+static void on_recovered(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)ac;
+    char *peer = priv;
+    redisReply *r = reply;
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+        log_warn("worker %s is gone: put %lld of its requests back on their queues", peer,
+                 r->integer);
+    else if (r && r->type == REDIS_REPLY_ERROR)
+        log_error("recovering worker %s: %s", peer, r->str);
+    free(peer);
+}
+
+static void on_members(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)ac;
+    struct worker *w = priv;
+    redisReply *r = reply;
+    if (!r || r->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i < r->elements; i++) {
+        redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_STRING || strcmp(e->str, w->id) == 0)
+            continue;
+        char *peer = strdup(e->str);
+        if (peer)
+            send_recover(w, peer, 0, on_recovered, peer);
+    }
+}
+
+/* Registers in P:workers the owners of processing lists found by SCAN
+ * (workers that never registered, or were removed), on each connect; the
+ * heartbeat tick then checks them like any peer. */
+static void on_scan(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)ac;
+    struct worker *w = priv;
+    redisReply *r = reply;
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+        return;
+    size_t plen = strlen(w->cfg.prefix) + strlen(":processing:");
+    redisReply *keys = r->element[1];
+    for (size_t i = 0; i < keys->elements; i++) {
+        if (keys->element[i]->type != REDIS_REPLY_STRING || keys->element[i]->len <= plen)
+            continue;
+        const char *peer = keys->element[i]->str + plen;
+        if (strcmp(peer, w->id) == 0)
+            continue;
+        rconn_command(w->cmd, NULL, NULL, "SADD %s:workers %s", w->cfg.prefix, peer);
+    }
+    const char *cursor = r->element[0]->str;
+    if (r->element[0]->type == REDIS_REPLY_STRING && strcmp(cursor, "0") != 0)
+        rconn_command(w->cmd, on_scan, w, "SCAN %s MATCH %s:processing:* COUNT 1000", cursor,
+                      w->cfg.prefix);
+}
+
+static void on_heartbeat_set(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)ac;
+    struct worker *w = priv;
+    redisReply *r = reply;
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        if (r)
+            log_error("writing the heartbeat: %s", r->str);
+        return;
+    }
+    if (!w->heartbeat_ok) {
+        w->heartbeat_ok = 1;
+        log_info("worker %s taking from %s (concurrency %lld)", w->id, w->cfg.queues,
+                 (long long)w->cfg.concurrency);
+    }
+    take_next(w);
+}
+
+static void heartbeat(struct worker *w)
+{
+    if (!rconn_up(w->cmd) || w->finishing)
+        return;
+    char started[TIMEFMT_ISO_LEN];
+    timefmt_now_iso(started);
+    json_t *info = json_pack("{s:s, s:i, s:s, s:I, s:i, s:s}", "id", w->id, "pid", (int)getpid(),
+                             "queues", w->cfg.queues, "concurrency",
+                             (json_int_t)w->cfg.concurrency, "running", w->running, "at", started);
+    char *text = info ? json_dumps(info, JSON_COMPACT) : NULL;
+    json_decref(info);
+    rconn_command(w->cmd, NULL, NULL, "SADD %s:workers %s", w->cfg.prefix, w->id);
+    rconn_command(w->cmd, on_heartbeat_set, w, "SET %s %s PX %lld", w->heartbeat_key,
+                  text ? text : "{}", (long long)w->cfg.heartbeat_ttl_ms);
+    free(text);
+    /* after an outage, peers get one heartbeat period to come back before
+     * their requests are taken from them */
+    if (!w->stopping && timefmt_mono_ms() - w->cmd_up_since >= w->cfg.heartbeat_ttl_ms)
+        rconn_command(w->cmd, on_members, w, "SMEMBERS %s:workers", w->cfg.prefix);
+}
+
+static void on_heartbeat_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    heartbeat(w);
+    take_next(w); /* also restarts taking after an error reply */
+}
+
+/* Warns once when Redis may lose queued requests. */
+static void on_config(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)ac;
+    struct worker *w = priv;
+    redisReply *r = reply;
+    if (!r || r->type != REDIS_REPLY_ARRAY || w->redis_checked)
+        return; /* CONFIG may be disabled: nothing to say then */
+    w->redis_checked = 1;
+    const char *policy = NULL, *aof = NULL, *save = NULL;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
+        if (!k || !v)
+            continue;
+        if (strcmp(k, "maxmemory-policy") == 0)
+            policy = v;
+        else if (strcmp(k, "appendonly") == 0)
+            aof = v;
+        else if (strcmp(k, "save") == 0)
+            save = v;
+    }
+    if (policy && strcmp(policy, "noeviction") != 0)
+        log_warn("redis maxmemory-policy is %s, not noeviction: Redis may evict queued jobs", policy);
+    if (aof && strcmp(aof, "no") == 0 && save && !*save)
+        log_warn("redis persistence is off (appendonly no, no save points): a Redis restart "
+                 "loses every queued job; use appendonly yes");
+}
+
+void peers_on_up(struct rconn *c, void *arg)
+{
+    (void)c;
+    struct worker *w = arg;
+    w->cmd_up_since = timefmt_mono_ms();
+    if (!w->redis_checked)
+        rconn_command(w->cmd, on_config, w, "CONFIG GET maxmemory-policy appendonly save");
+    heartbeat(w);
+    if (!w->stopping)
+        rconn_command(w->cmd, on_scan, w, "SCAN 0 MATCH %s:processing:* COUNT 1000",
+                      w->cfg.prefix);
+    job_redeliver_all(w);
+}
+
+void peers_start(struct worker *w)
+{
+    int64_t every = w->cfg.heartbeat_ttl_ms / 3;
+    struct timeval tv = {(time_t)(every / 1000), (suseconds_t)(every % 1000) * 1000};
+    w->heartbeat_timer = event_new(w->base, -1, EV_PERSIST, on_heartbeat_tick, w);
+    event_add(w->heartbeat_timer, &tv);
+}
+
+static void on_requeued_own(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)ac;
+    struct worker *w = priv;
+    redisReply *r = reply;
+    if (r && r->type == REDIS_REPLY_INTEGER) {
+        if (r->integer > 0)
+            log_info("put %lld unfinished requests back on their queues", r->integer);
+    } else {
+        log_warn("could not requeue this worker's unfinished requests (%s); peers recover "
+                 "them once its heartbeat expires", r && r->str ? r->str : "redis unreachable");
+    }
+    event_base_loopexit(w->base, NULL);
+}
+
+void peers_requeue_own(struct worker *w)
+{
+    w->finishing = 1;
+    send_recover(w, w->id, 1, on_requeued_own, w);
+}

@@ -1,0 +1,84 @@
+/*
+ * spawn: fork and exec one job's child process.
+ */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+static void close_pair(int p[2])
+{
+    if (p[0] >= 0)
+        close(p[0]);
+    if (p[1] >= 0)
+        close(p[1]);
+    p[0] = p[1] = -1;
+}
+
+/* Runs in the child between fork and exec: only async-signal-safe calls. */
+static void __attribute__((noreturn))
+child_exec(pid_t parent, const char *path, char *const argv[], char *const envp[],
+           int out[2], int err[2], int ex[2])
+{
+    int e;
+    setpgid(0, 0);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(127); /* the worker is already gone: do not run orphaned */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++)
+        sigaction(sig, &dfl, NULL); /* fails harmlessly for KILL, STOP, RT gaps */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int null = open("/dev/null", O_RDONLY);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+        goto fail;
+    /* everything above 2 closes on exec: the worker's sockets, the
+     * database, other jobs' pipes, and ex[1] once exec succeeds */
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        goto fail;
+    execve(path, argv, envp);
+fail:
+    e = errno;
+    if (write(ex[1], &e, sizeof e) < 0) {
+        /* nothing more can be reported */
+    }
+    _exit(127);
+}
+
+pid_t spawn_child(const char *path, char *const argv[], char *const envp[],
+                  struct spawn_fds *fds)
+{
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, ex[2] = {-1, -1};
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0)
+        goto fail;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        goto fail;
+    if (pid == 0)
+        child_exec(parent, path, argv, envp, out, err, ex);
+    /* also here, so that killpg works even before the child has run */
+    setpgid(pid, pid);
+    close(out[1]);
+    close(err[1]);
+    close(ex[1]);
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    fcntl(err[0], F_SETFL, O_NONBLOCK);
+    fcntl(ex[0], F_SETFL, O_NONBLOCK);
+    fds->out = out[0];
+    fds->err = err[0];
+    fds->exec = ex[0];
+    return pid;
+fail:;
+    int saved = errno;
+    close_pair(out);
+    close_pair(err);
+    close_pair(ex);
+    errno = saved;
+    return -1;
+}

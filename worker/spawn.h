@@ -1,0 +1,26 @@
+/*
+ * spawn: starting a job's process the way a daemon should (the recipe of
+ * OpenSMTPD's forkmda and s6): its own process group, stdin from
+ * /dev/null, stdout and stderr on pipes, default signal dispositions, an
+ * empty signal mask, no inherited descriptors, and death with the worker
+ * (PR_SET_PDEATHSIG). No shell: execve of an absolute path, fixed argv.
+ */
+#ifndef ARUN_SPAWN_H
+#define ARUN_SPAWN_H
+
+#include <sys/types.h>
+
+struct spawn_fds {
+    int out;   /* read end of the child's stdout */
+    int err;   /* read end of the child's stderr */
+    int exec;  /* read end of the exec-status pipe: EOF when execve
+                  succeeded, or an int errno when it failed */
+};
+
+/* Starts path with argv and envp. Returns the child's pid (which is also
+ * its process group id) with the non-blocking, close-on-exec read ends in
+ * *fds, or -1 with errno set and no descriptor left open. */
+pid_t spawn_child(const char *path, char *const argv[], char *const envp[],
+                  struct spawn_fds *fds);
+
+#endif

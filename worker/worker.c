@@ -1,0 +1,332 @@
+/*
+ * arun-worker: takes job requests from Redis, runs whitelisted scripts
+ * with a timeout, records each run in SQLite and publishes its event.
+ * This file holds start-up (options, checks), signals and shutdown; the
+ * work itself is in take.c, job.c, run.c and peers.c.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "job.h"
+#include "log.h"
+#include "rconn.h"
+#include "worker.h"
+
+extern char **environ;
+
+#define S(field) offsetof(struct worker_settings, field)
+
+static const struct config_option options[] = {
+    {"redis-url", 'r', "ARUN_REDIS_URL", CONFIG_STRING, S(redis_url), "redis://127.0.0.1:6379/0",
+     0, 0, "URL", "Redis to take jobs from: redis://[:password@]host[:port][/db] or unix:///path"},
+    {"prefix", 0, "ARUN_PREFIX", CONFIG_STRING, S(prefix), "arun", 0, 0, "PREFIX",
+     "prefix of every Redis key and channel"},
+    {"db", 0, "ARUN_DB", CONFIG_STRING, S(db), "./var/arun.db", 0, 0, "PATH",
+     "SQLite database (created with its folder)"},
+    {"scripts-dir", 0, "ARUN_SCRIPTS_DIR", CONFIG_STRING, S(scripts_dir), "./analytics", 0, 0,
+     "DIR", "folder whose *.py files (but __init__.py) may be run"},
+    {"python", 0, "ARUN_PYTHON", CONFIG_STRING, S(python), "python3", 0, 0, "PATH",
+     "interpreter to run scripts with"},
+    {"concurrency", 'c', "ARUN_CONCURRENCY", CONFIG_INT, S(concurrency), NULL, 1, 4096, "N",
+     "jobs run at once (default: number of CPUs)"},
+    {"queues", 'q', "ARUN_QUEUES", CONFIG_STRING, S(queues), "default", 0, 0, "Q1,Q2",
+     "queues to take from, highest priority first"},
+    {"kill-grace-ms", 0, "ARUN_KILL_GRACE_MS", CONFIG_INT, S(kill_grace_ms), "5000", 0,
+     3600000, "MS", "time between SIGTERM and SIGKILL on timeout"},
+    {"max-output", 0, "ARUN_MAX_OUTPUT", CONFIG_INT, S(max_output), "1048576", 0,
+     256 * 1024 * 1024, "BYTES", "bytes kept of each of stdout and stderr per job"},
+    {"result-ttl", 0, "ARUN_RESULT_TTL", CONFIG_INT, S(result_ttl), "86400", 1, 315360000,
+     "SECONDS", "lifetime of P:result:ID"},
+    {"log-level", 0, "ARUN_LOG_LEVEL", CONFIG_STRING, S(log_level), "info", 0, 0, "LEVEL",
+     "debug, info, warn or error"},
+    {"drain-timeout", 0, "ARUN_DRAIN_TIMEOUT", CONFIG_DURATION, S(drain_timeout_ms), "30s", 0,
+     86400000, "DURATION", "on SIGTERM, how long running jobs may finish before being killed"},
+    {"heartbeat-ttl", 0, "ARUN_HEARTBEAT_TTL", CONFIG_DURATION, S(heartbeat_ttl_ms), "15s",
+     300, 3600000, "DURATION", "life of this worker's heartbeat; peers recover its jobs after"},
+    {"busy-timeout", 0, "ARUN_BUSY_TIMEOUT", CONFIG_DURATION, S(busy_timeout_ms), "50ms", 0,
+     60000, "DURATION", "SQLite busy wait per attempt (busy steps are retried, never failed)"},
+};
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: arun-worker [OPTION]...\n\n"
+               "Takes job requests from Redis queues, runs whitelisted analytics scripts with\n"
+               "a timeout, records each run in SQLite and publishes a completion event.\n"
+               "SIGTERM/SIGINT drain (a second one forces), SIGHUP reloads the whitelist.\n\n"
+               "Options (a flag overrides its environment variable):\n");
+    config_print_options(f, options, NOPTIONS);
+}
+
+/* Logs why start-up failed; returns the exit code 1. */
+#define die(...) (log_error(__VA_ARGS__), 1)
+
+/* Splits the queue list into names and keys. */
+static int setup_queues(struct worker *w)
+{
+    char *list = strdup(w->cfg.queues), *save = NULL;
+    if (!list)
+        return -1;
+    w->queue_names = calloc(WORKER_MAX_QUEUES, sizeof *w->queue_names);
+    w->queue_keys = calloc(WORKER_MAX_QUEUES, sizeof *w->queue_keys);
+    int rc = w->queue_names && w->queue_keys ? 0 : -1;
+    for (char *q = strtok_r(list, ",", &save); q && rc == 0; q = strtok_r(NULL, ",", &save)) {
+        if (!request_queue_valid(q) || w->nqueues == WORKER_MAX_QUEUES) {
+            rc = -1;
+            break;
+        }
+        w->queue_names[w->nqueues] = strdup(q);
+        if (asprintf(&w->queue_keys[w->nqueues], "%s:queue:%s", w->cfg.prefix, q) < 0)
+            w->queue_keys[w->nqueues] = NULL;
+        if (!w->queue_names[w->nqueues] || !w->queue_keys[w->nqueues++])
+            rc = -1;
+    }
+    free(list);
+    return rc == 0 && w->nqueues > 0 ? 0 : -1;
+}
+
+/* Finds the interpreter as execvp would, once, so each spawn is a plain
+ * execve of an absolute path. */
+static int resolve_python(struct worker *w)
+{
+    const char *p = w->cfg.python;
+    if (strchr(p, '/'))
+        return realpath(p, w->python) && access(w->python, X_OK) == 0 ? 0 : -1;
+    const char *path = getenv("PATH");
+    char *dirs = strdup(path ? path : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
+    int rc = -1;
+    for (char *d = strtok_r(dirs, ":", &save); d && rc < 0; d = strtok_r(NULL, ":", &save)) {
+        if (snprintf(w->python, sizeof w->python, "%s/%s", d, p) < (int)sizeof w->python &&
+            access(w->python, X_OK) == 0)
+            rc = 0;
+    }
+    free(dirs);
+    return rc;
+}
+
+static int setup_env(struct worker *w)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    w->env_base = calloc(n + 1, sizeof *w->env_base);
+    if (!w->env_base)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = environ[i];
+        if (strncmp(e, "ARUN_JOB_ID=", 12) && strncmp(e, "ARUN_DB=", 8) &&
+            strncmp(e, "ARUN_TRIGGER=", 13))
+            w->env_base[w->env_count++] = environ[i];
+    }
+    return 0;
+}
+
+static void setup_id(struct worker *w)
+{
+    char host[64] = "host";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    for (char *c = host; *c; c++)
+        if (*c == ':' || *c == ' ')
+            *c = '-';
+    char rnd[37];
+    if (request_new_id(rnd) < 0)
+        snprintf(rnd, sizeof rnd, "%08lx", (unsigned long)time(NULL));
+    snprintf(w->id, sizeof w->id, "%s:%d:%.8s", host, (int)getpid(), rnd);
+    snprintf(w->processing_key, sizeof w->processing_key, "%s:processing:%s", w->cfg.prefix, w->id);
+    snprintf(w->heartbeat_key, sizeof w->heartbeat_key, "%s:worker:%s", w->cfg.prefix, w->id);
+    snprintf(w->events_key, sizeof w->events_key, "%s:events", w->cfg.prefix);
+    snprintf(w->dead_key, sizeof w->dead_key, "%s:dead", w->cfg.prefix);
+}
+
+/* Leaves once nothing is running or being recorded and no take is in
+ * flight: then requeues what is left in the processing list. */
+void worker_check_idle(struct worker *w)
+{
+    if (!w->stopping || w->finishing || w->take_busy)
+        return;
+    for (struct job *j = w->jobs; j; j = j->next) {
+        /* deliveries wait for Redis, unless shutdown was forced */
+        if (j->state != JOB_DELIVERING || (w->stopping < 2 && rconn_up(w->cmd)))
+            return;
+    }
+    if (w->drain_timer)
+        evtimer_del(w->drain_timer);
+    if (!rconn_up(w->cmd)) {
+        log_warn("redis unreachable at exit: this worker's unfinished requests stay in %s; "
+                 "peers recover them once its heartbeat expires", w->processing_key);
+        event_base_loopexit(w->base, NULL);
+        return;
+    }
+    peers_requeue_own(w);
+}
+
+static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    log_warn("drain deadline reached: killing %d running jobs; their requests go back to "
+             "their queues", w->running);
+    w->stopping = 2;
+    job_abandon_all(w);
+    w->take_busy = 0; /* a lost take reply must not hold the exit */
+    worker_check_idle(w);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct worker *w = arg;
+    if (sig == SIGHUP) {
+        if (whitelist_load(&w->wl, w->scripts_dir) < 0)
+            log_error("reloading %s: %s (keeping the old whitelist)", w->scripts_dir,
+                      strerror(errno));
+        else
+            log_info("whitelist reloaded: %zu scripts", w->wl.n);
+        return;
+    }
+    if (sig == SIGCHLD) {
+        job_reap(w);
+        return;
+    }
+    if (w->stopping) {
+        log_warn("second signal: stopping now");
+        on_drain_deadline(-1, 0, w);
+        return;
+    }
+    w->stopping = 1;
+    log_info("signal %d: no new jobs; letting %d running jobs finish (up to %lld ms)", (int)sig,
+             w->running, (long long)w->cfg.drain_timeout_ms);
+    take_unblock(w);
+    int64_t ms = w->cfg.drain_timeout_ms;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    w->drain_timer = evtimer_new(w->base, on_drain_deadline, w);
+    evtimer_add(w->drain_timer, &tv);
+    worker_check_idle(w);
+}
+
+static void on_redeliver(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    job_redeliver_all(arg);
+}
+
+static int setup(struct worker *w)
+{
+    char err[256];
+    enum log_level level;
+    if (log_level_parse(w->cfg.log_level, &level) < 0)
+        return die("ARUN_LOG_LEVEL/--log-level: '%s' is not debug, info, warn or error",
+                   w->cfg.log_level);
+    log_set_level(level);
+    if (w->cfg.concurrency == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        w->cfg.concurrency = n > 0 ? n : 1;
+    }
+    if (redis_url_parse(w->cfg.redis_url, &w->url, err) < 0)
+        return die("ARUN_REDIS_URL/--redis-url '%s': %s", w->cfg.redis_url, err);
+    if (!request_queue_valid(w->cfg.prefix))
+        return die("ARUN_PREFIX '%s': use 1-64 of A-Za-z0-9._:-", w->cfg.prefix);
+    if (setup_queues(w) < 0)
+        return die("ARUN_QUEUES/--queues '%s': names are 1-64 of A-Za-z0-9._:-, "
+                   "comma-separated, at most 64", w->cfg.queues);
+    if (resolve_python(w) < 0)
+        return die("ARUN_PYTHON/--python '%s': not found or not executable", w->cfg.python);
+    if (!realpath(w->cfg.scripts_dir, w->scripts_dir) ||
+        whitelist_load(&w->wl, w->scripts_dir) < 0)
+        return die("ARUN_SCRIPTS_DIR/--scripts-dir '%s': %s", w->cfg.scripts_dir, strerror(errno));
+    if (!(w->store = store_open(w->cfg.db, (int)w->cfg.busy_timeout_ms, err)))
+        return die("ARUN_DB/--db '%s': %s", w->cfg.db, err);
+    if (!realpath(w->cfg.db, w->db_path))
+        return die("ARUN_DB/--db '%s': %s", w->cfg.db, strerror(errno));
+    if (setup_env(w) < 0)
+        return die("out of memory");
+    setup_id(w);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct worker w; /* static: zeroed, and lives as long as the loop */
+    char err[256];
+    w.cfg.concurrency = 0;
+    switch (config_parse(options, NOPTIONS, &w.cfg, argc, argv, NULL, err)) {
+    case CONFIG_HELP:
+        usage(stdout);
+        return 0;
+    case CONFIG_VERSION:
+        printf("arun-worker %s\n", ARUN_VERSION);
+        return 0;
+    case CONFIG_ERROR:
+        fprintf(stderr, "arun-worker: %s\n", err);
+        usage(stderr);
+        return 2;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] != '-') {
+            fprintf(stderr, "arun-worker: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (setup(&w) != 0)
+        return 1;
+    signal(SIGPIPE, SIG_IGN);
+    w.base = event_base_new();
+    if (!w.base)
+        return die("cannot create the event loop");
+    w.sig_term = evsignal_new(w.base, SIGTERM, on_signal, &w);
+    w.sig_int = evsignal_new(w.base, SIGINT, on_signal, &w);
+    w.sig_hup = evsignal_new(w.base, SIGHUP, on_signal, &w);
+    w.sig_chld = evsignal_new(w.base, SIGCHLD, on_signal, &w);
+    w.redeliver_timer = evtimer_new(w.base, on_redeliver, &w);
+    evsignal_add(w.sig_term, NULL);
+    evsignal_add(w.sig_int, NULL);
+    evsignal_add(w.sig_hup, NULL);
+    evsignal_add(w.sig_chld, NULL);
+    log_info("arun-worker %s starting: %zu scripts in %s, database %s", ARUN_VERSION, w.wl.n,
+             w.scripts_dir, w.db_path);
+    w.take_client_id = -1;
+    w.cmd = rconn_new(w.base, &w.url, "cmd", peers_on_up, &w);
+    w.take = rconn_new(w.base, &w.url, "take", take_on_up, &w);
+    if (!w.cmd || !w.take)
+        return die("out of memory");
+    peers_start(&w);
+    event_base_dispatch(w.base);
+
+    /* teardown: callbacks still pending see NULL replies and may free jobs */
+    rconn_free(w.take);
+    rconn_free(w.cmd);
+    while (w.jobs)
+        job_forget(w.jobs);
+    event_free(w.sig_term);
+    event_free(w.sig_int);
+    event_free(w.sig_hup);
+    event_free(w.sig_chld);
+    event_free(w.redeliver_timer);
+    event_free(w.heartbeat_timer);
+    if (w.drain_timer)
+        event_free(w.drain_timer);
+    event_base_free(w.base);
+    store_close(w.store);
+    whitelist_free(&w.wl);
+    for (size_t i = 0; i < w.nqueues; i++) {
+        free(w.queue_names[i]);
+        free(w.queue_keys[i]);
+    }
+    free(w.queue_names);
+    free(w.queue_keys);
+    free(w.env_base);
+    log_info("arun-worker stopped");
+    return 0;
+}
