@@ -72,7 +72,13 @@ def run(args):
     else:
         n = min(len(v) for v in series.values())
         port = [sum(series[s][-n + i] for s in syms) / len(syms) for i in range(n)]
-        perf = _rounded(backtest.performance(port))
+        perf = backtest.performance(port)
+        # each symbol has weight 1/N, so portfolio turnover and cost are the per-symbol means
+        perf["turnover"] = sum(results[s]["strategy"]["turnover"] for s in syms) / len(syms)
+        perf["ann_turnover"] = perf["turnover"] / (n / backtest.PERIODS)
+        perf["trades"] = sum(results[s]["strategy"]["trades"] for s in syms)
+        perf["cost_paid"] = sum(results[s]["strategy"]["cost_paid"] for s in syms) / len(syms)
+        perf = _rounded(perf)
         res = {"symbol": "ALL", "params": params, "portfolio": perf,
                "per_symbol": [{"symbol": s, **results[s]} for s in syms]}
         s, b = perf, None
@@ -80,7 +86,7 @@ def run(args):
             len(syms), args.fast, args.slow, args.cost_bps))
     summary.append("strategy: total %s, ann. %s, vol %s, Sharpe %s, max DD %s%s" % (
         pct(s["total_return"]), pct(s["ann_return"]), pct(s["ann_vol"]), num(s["sharpe"], "%.2f"),
-        pct(s["max_drawdown"]), (", turnover %.0f (%d trades), cost %s" % (
+        pct(s["max_drawdown"]), (", turnover %.1f (%d trades), cost %s" % (
             s["turnover"], s["trades"], pct(s["cost_paid"]))) if "turnover" in s else ""))
     if b:
         summary.append("buy&hold: total %s, ann. %s, vol %s, Sharpe %s, max DD %s" % (
