@@ -36,6 +36,7 @@ static void taken(struct worker *w, const char *raw, size_t len, size_t queue_in
     if (raw && !w->stopping) /* when stopping, it is requeued at exit */
         job_arrive(w, raw, len, w->queue_names[queue_index]);
     take_next(w);
+    worker_check_idle(w);
 }
 
 static void block_on_first(struct worker *w)
@@ -50,6 +51,7 @@ static int reply_failed(struct worker *w, const redisReply *r)
 {
     if (!r) { /* disconnected: the reconnect reconciles and takes again */
         w->take_busy = 0;
+        worker_check_idle(w);
         return 1;
     }
     if (r->type == REDIS_REPLY_ERROR) {

@@ -261,7 +261,8 @@ int main(int argc, char **argv)
     static struct worker w; /* static: zeroed, and lives as long as the loop */
     char err[256];
     w.cfg.concurrency = 0;
-    switch (config_parse(options, NOPTIONS, &w.cfg, argc, argv, NULL, err)) {
+    int first_arg = argc;
+    switch (config_parse(options, NOPTIONS, &w.cfg, argc, argv, &first_arg, err)) {
     case CONFIG_HELP:
         usage(stdout);
         return 0;
@@ -273,11 +274,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] != '-') {
-            fprintf(stderr, "arun-worker: unexpected argument '%s'\n", argv[i]);
-            return 2;
-        }
+    if (first_arg < argc) {
+        fprintf(stderr, "arun-worker: unexpected argument '%s'\n", argv[first_arg]);
+        return 2;
     }
     if (setup(&w) != 0)
         return 1;
