@@ -47,6 +47,8 @@ def run(args):
     db.require_rows(conn, "demo_prices", "prices")
     db.require_rows(conn, "demo_alerts", "alerts")
     pairs, skipped = alerts.aligned(conn, args)
+    if not pairs:
+        raise cli.UserError("no alerts with an MA direction match the filters")
     engine = [p["engine"] for p in pairs]
     ma = [p["ma"] for p in pairs]
     res = agreement_stats(engine, ma)

@@ -40,6 +40,8 @@ def run(args):
     db.require_rows(conn, "demo_alerts", "alerts")
     where, params = alerts.where_clause(conn, args)
     rows = conn.execute("SELECT strategy, ret FROM demo_alerts" + where, params).fetchall()
+    if not rows:
+        raise cli.UserError("no alerts match the filters")
     by = {}
     for strat, ret in rows:
         by.setdefault(strat, []).append(ret)
@@ -56,8 +58,6 @@ def run(args):
         summary.append("%-24s %6d %7s %8s %8s %9s" % (
             r["strategy"][:24], r["count"], pct(r["win_rate"], 1), pct(r["avg_return"], 3),
             pct(r["median_return"], 3), pct(r["expectancy"], 3)))
-    if not rows:
-        summary.append("no alerts match the filters")
     return {"filters": filters, "overall": total, "strategies": table}, summary
 
 

@@ -118,6 +118,24 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(conn.execute("SELECT COUNT(*) FROM analytics_jobs").fetchone()[0], 1)
         conn.close()
 
+    def test_filters_matching_nothing(self):
+        for script in ("holly_rules", "agreement", "agreement_analysis", "calibration"):
+            with self.subTest(script=script):
+                p, _ = run(script, ["--since", "2030-01-01"], db=self.db)
+                self.assertEqual(p.returncode, 1)
+                self.assertEqual(p.stdout, "")
+                self.assertTrue(p.stderr.startswith(script + ": no alerts"), p.stderr)
+                self.assertEqual(p.stderr.count("\n"), 1)
+
+    def test_recalibrate_dry_run_stores_nothing(self):
+        conn = sqlite3.connect(self.db)
+        before = conn.execute("SELECT COUNT(*) FROM model_weights").fetchone()[0]
+        doc = self.check_ok("recalibrate_weights", ["--dry-run", "--holdout", "0"])
+        self.assertIsNone(doc["new_version"])
+        self.assertIsNone(doc["holdout"]["logloss_before"])
+        self.assertEqual(conn.execute("SELECT COUNT(*) FROM model_weights").fetchone()[0], before)
+        conn.close()
+
     def test_regime_accuracy_needs_regime_first(self):
         db = os.path.join(self.tmp, "noregime.db")
         self.assertEqual(run("db_loader", db=db)[0].returncode, 0)
