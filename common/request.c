@@ -145,8 +145,9 @@ int request_parse(const char *raw, size_t len, struct job_request *req,
                       REQUEST_MAX_BYTES);
     json_error_t jerr;
     /* JSON_ALLOW_NUL so that a NUL inside a string is refused by name
-     * below, rather than as a confusing syntax error */
-    json_t *o = json_loadb(raw, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+     * below, rather than as a confusing syntax error. Duplicate keys are
+     * allowed and the last wins: recovery appends "attempt" that way. */
+    json_t *o = json_loadb(raw, len, JSON_ALLOW_NUL, &jerr);
     if (!o)
         return refuse(reason, "not JSON: %s (at byte %d)", jerr.text, jerr.position);
     int rc;

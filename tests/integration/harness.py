@@ -1,0 +1,312 @@
+"""Integration-test harness: a real redis-server on a free loopback port, a
+minimal RESP client (standard library only), and helpers to run arun-worker
+and arun-submit from the build tree against a temporary SQLite file.
+
+Environment: ARUN_BUILD_DIR (the CMake build folder, set by ctest).
+Every test gets its own key prefix and temp folder, so tests never see each
+other's keys even on one server.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "fixtures")
+BUILD = os.environ.get("ARUN_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
+WORKER = os.path.join(BUILD, "worker", "arun-worker")
+SUBMIT = os.path.join(BUILD, "producer", "arun-submit")
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.which("python3")
+
+
+def wait_for(pred, timeout=10.0, every=0.02, what="condition"):
+    """Polls pred until it returns a truthy value; fails after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(every)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    """A tiny blocking RESP2 client: enough for tests."""
+
+    def __init__(self, port, timeout=10.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            if isinstance(a, str):
+                a = a.encode()
+            elif isinstance(a, int):
+                a = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.sock.sendall(b"".join(out))
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _exact(self, n):
+        while len(self.buf) < n + 2:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def read(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self._exact(n)
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.read() for _ in range(n)]
+        raise RuntimeError("bad reply %r" % line)
+
+    def __call__(self, *args):
+        self.send(*args)
+        return self.read()
+
+
+class RedisServer:
+    """A redis-server in a temp folder; restartable on the same port."""
+
+    def __init__(self, appendonly=True):
+        self.dir = tempfile.mkdtemp(prefix="arun-redis-")
+        self.port = free_port()
+        self.appendonly = appendonly
+        self.proc = None
+
+    def start(self):
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--dir", self.dir, "--save", "", "--maxmemory-policy", "noeviction",
+                "--appendonly", "yes" if self.appendonly else "no"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def up():
+            try:
+                c = Redis(self.port, timeout=1)
+                ok = c("PING") == "PONG"
+                c.close()
+                return ok
+            except (OSError, RuntimeError):  # not listening yet, or LOADING
+                return False
+        wait_for(up, 10, what="redis-server to start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def url(self):
+        return "redis://127.0.0.1:%d/0" % self.port
+
+
+def shared_server():
+    """The server for tests that do not restart Redis: ARUN_TEST_REDIS_URL
+    when .ci/run gives one, else one started for this test module."""
+    url = os.environ.get("ARUN_TEST_REDIS_URL")
+    if url:
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        srv = RedisServer.__new__(RedisServer)
+        srv.port, srv.proc, srv.dir = port, None, None
+        srv.cleanup = lambda: None
+        return srv
+    srv = RedisServer()
+    srv.start()
+    return srv
+
+
+class ArunTestCase(unittest.TestCase):
+    """Base: a Redis server per test class, a prefix and temp folder per test."""
+
+    server = None
+    restarts_redis = False  # a class that stops Redis gets its own server
+
+    @classmethod
+    def setUpClass(cls):
+        if cls.restarts_redis:
+            cls.server = RedisServer()
+            cls.server.start()
+        else:
+            cls.server = shared_server()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.server:
+            cls.server.cleanup()
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="arun-test-")
+        self.prefix = "t" + uuid.uuid4().hex[:10]
+        self.db = os.path.join(self.tmp, "var", "arun.db")
+        self.scripts = os.path.join(self.tmp, "scripts")
+        shutil.copytree(FIXTURES, self.scripts)
+        self.workers = []
+        self.subs = []
+        self.r = Redis(self.server.port)
+
+    def tearDown(self):
+        for p in self.workers:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.r.close()
+        for sub in self.subs:
+            sub.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # --- environment and processes -------------------------------------------------
+
+    def env(self, **extra):
+        e = dict(os.environ)
+        e.update({"ARUN_REDIS_URL": self.server.url, "ARUN_PREFIX": self.prefix,
+                  "ARUN_DB": self.db, "ARUN_SCRIPTS_DIR": self.scripts,
+                  "ARUN_PYTHON": PYTHON, "ARUN_LOG_LEVEL": "debug",
+                  "ARUN_CONCURRENCY": "2", "ARUN_KILL_GRACE_MS": "500",
+                  "ARUN_TEST_DIR": self.tmp})
+        e.update({k: str(v) for k, v in extra.items()})
+        return e
+
+    def start_worker(self, *args, **env):
+        log = open(os.path.join(self.tmp, "worker-%d.log" % len(self.workers)), "wb")
+        p = subprocess.Popen([WORKER, *args], env=self.env(**env), stdout=log,
+                             stderr=subprocess.STDOUT)
+        log.close()
+        self.workers.append(p)
+        # ready when its heartbeat is in Redis
+        wait_for(lambda: self.r("KEYS", self.prefix + ":worker:*") or p.poll() is not None,
+                 10, what="the worker's heartbeat")
+        self.assertIsNone(p.poll(), "worker exited at start:\n" + self.worker_log(len(self.workers) - 1))
+        return p
+
+    def worker_log(self, i=0):
+        with open(os.path.join(self.tmp, "worker-%d.log" % i), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def submit(self, *args, timeout=60, **env):
+        return subprocess.run([SUBMIT, *args], env=self.env(**env), capture_output=True,
+                              timeout=timeout)
+
+    # --- Redis and SQLite views ----------------------------------------------------
+
+    def key(self, *parts):
+        return ":".join([self.prefix, *parts])
+
+    def push(self, request, queue="default"):
+        if isinstance(request, dict):
+            request = json.dumps(request)
+        self.r("RPUSH", self.key("queue", queue), request)
+
+    def subscribe(self):
+        sub = Redis(self.server.port, timeout=30)
+        sub("SUBSCRIBE", self.key("events"))
+        self.subs.append(sub)
+        return sub
+
+    @staticmethod
+    def next_event(sub):
+        while True:
+            msg = sub.read()
+            if msg[0] == b"message":
+                return json.loads(msg[2])
+
+    def wait_event(self, sub, job_id):
+        while True:
+            ev = self.next_event(sub)
+            if ev["id"] == job_id:
+                return ev
+
+    def result(self, job_id):
+        raw = self.r("GET", self.key("result", job_id))
+        return json.loads(raw) if raw else None
+
+    def rows(self, where="1=1", params=()):
+        if not os.path.exists(self.db):
+            return []
+        con = sqlite3.connect(self.db, timeout=10)
+        con.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in con.execute("SELECT * FROM analytics_jobs WHERE " + where, params)]
+        finally:
+            con.close()
+
+    def row(self, job_id):
+        rows = self.rows("id = ?", (job_id,))
+        return rows[0] if rows else None
+
+    def wait_row(self, job_id, status=None, timeout=20):
+        def done():
+            r = self.row(job_id)
+            if r and (r["status"] == status if status else r["status"] != "running"):
+                return r
+            return None
+        return wait_for(done, timeout, what="row %s %s" % (job_id, status or "final"))
+
+    def processing_lists(self):
+        keys = self.r("KEYS", self.key("processing", "*"))
+        return {k.decode(): self.r("LRANGE", k, 0, -1) for k in keys}
+
+    def stop_worker(self, p, sig=signal.SIGTERM, timeout=30):
+        p.send_signal(sig)
+        return p.wait(timeout)
+
+
+def read_pid(path):
+    with open(path) as f:
+        return int(f.read())
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is dead for our purposes
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False

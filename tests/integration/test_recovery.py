@@ -1,0 +1,136 @@
+"""Recovery: a worker killed mid-job, shutdown with running jobs, a job
+that kills every worker that runs it, and Redis going away."""
+import json
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+from harness import ArunTestCase, WORKER, wait_for
+
+
+class CrashTests(ArunTestCase):
+
+    def test_kill9_mid_job_another_worker_finishes_it(self):
+        a = self.start_worker(ARUN_HEARTBEAT_TTL="1s")
+        sub = self.subscribe()
+        self.push({"id": "crash-1", "script": "sleepy", "args": ["1.5"]})
+        self.wait_row("crash-1", "running", 10)
+        a.kill()
+        a.wait()
+        self.start_worker(ARUN_HEARTBEAT_TTL="1s")
+        ev = self.wait_event(sub, "crash-1")
+        self.assertEqual(ev["status"], "success")
+        self.assertEqual(ev["attempts"], 2)
+        rows = self.rows("id = 'crash-1'")
+        self.assertEqual(len(rows), 1)
+        self.assertEqual((rows[0]["status"], rows[0]["attempts"]), ("success", 2))
+        # exactly one final event, and nothing left in flight
+        wait_for(lambda: not any(self.processing_lists().values()), 5, what="ack")
+        self.r("PUBLISH", self.key("events"), json.dumps({"id": "marker-end"}))
+        self.assertEqual(self.wait_event(sub, "marker-end"), {"id": "marker-end"})
+        self.assertEqual(self.r("LLEN", self.key("queue", "default")), 0)
+
+    def test_poison_pill_ends_failed_after_three_deliveries(self):
+        # a dead worker (no heartbeat) left a request already delivered 3 times
+        req = json.dumps({"id": "poison", "script": "echo", "attempt": 3})
+        self.r("RPUSH", self.key("processing", "ghost:1:dead"), req)
+        self.r("SADD", self.key("workers"), "ghost:1:dead")
+        sub = self.subscribe()
+        self.start_worker(ARUN_HEARTBEAT_TTL="500ms")
+        ev = self.wait_event(sub, "poison")
+        self.assertEqual(ev["status"], "failed")
+        row = self.row("poison")
+        self.assertIn("delivered 3 times", row["stderr"])
+        self.assertEqual(row["attempts"], 3)
+        self.assertEqual(self.r("LLEN", self.key("processing", "ghost:1:dead")), 0)
+
+    def test_dead_workers_list_is_recovered_even_if_unregistered(self):
+        req = json.dumps({"id": "orphan", "script": "echo"})
+        self.r("RPUSH", self.key("processing", "ghost:2:gone"), req)
+        sub = self.subscribe()
+        self.start_worker(ARUN_HEARTBEAT_TTL="500ms")
+        ev = self.wait_event(sub, "orphan")
+        self.assertEqual((ev["status"], ev["attempts"]), ("success", 2))
+
+    def test_sigterm_lets_running_jobs_finish(self):
+        w = self.start_worker()
+        sub = self.subscribe()
+        self.push({"id": "drain-1", "script": "sleepy", "args": ["1"]})
+        self.wait_row("drain-1", "running")
+        t0 = time.monotonic()
+        w.send_signal(signal.SIGTERM)
+        self.assertEqual(self.wait_event(sub, "drain-1")["status"], "success")
+        self.assertEqual(w.wait(10), 0)
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertEqual(self.r("EXISTS", self.key("worker", "*")), 0)
+        self.assertFalse(any(self.processing_lists().values()))
+
+    def test_idle_worker_exits_promptly_on_sigterm(self):
+        w = self.start_worker()
+        t0 = time.monotonic()
+        w.send_signal(signal.SIGTERM)
+        self.assertEqual(w.wait(10), 0)
+        self.assertLess(time.monotonic() - t0, 2)
+        self.assertEqual(self.r("KEYS", self.key("worker", "*")), [])
+
+    def test_drain_deadline_requeues_unfinished_jobs(self):
+        w = self.start_worker("--drain-timeout", "300ms")
+        self.push({"id": "long-1", "script": "sleepy", "args": ["30"]})
+        self.wait_row("long-1", "running")
+        w.send_signal(signal.SIGTERM)
+        self.assertEqual(w.wait(10), 0)
+        queued = self.r("LRANGE", self.key("queue", "default"), 0, -1)
+        self.assertEqual(len(queued), 1)
+        self.assertEqual(json.loads(queued[0])["id"], "long-1")
+        self.assertFalse(any(self.processing_lists().values()))
+        # a new worker runs it to the end
+        sub = self.subscribe()
+        self.start_worker()
+        self.r("DEL", self.key("queue", "default"))
+        self.push({"id": "long-1", "script": "sleepy", "args": ["0.1"]})
+        self.assertEqual(self.wait_event(sub, "long-1")["status"], "success")
+
+
+class RedisOutageTests(ArunTestCase):
+    restarts_redis = True
+
+    def test_worker_waits_for_redis_at_start(self):
+        self.server.stop()
+        log = open(os.path.join(self.tmp, "worker-0.log"), "wb")
+        w = subprocess.Popen([WORKER], env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        self.workers.append(w)
+        time.sleep(1.5)
+        self.assertIsNone(w.poll(), "worker must keep waiting for Redis")
+        self.server.start()
+        self.r.close()
+        from harness import Redis
+        self.r = Redis(self.server.port)
+        sub = self.subscribe()
+        self.push({"id": "late-1", "script": "echo"})
+        self.assertEqual(self.wait_event(sub, "late-1")["status"], "success")
+        self.assertEqual(self.worker_log().count("redis unreachable"), 2)  # once per connection
+
+    def test_redis_restart_while_job_runs(self):
+        self.start_worker()
+        self.push({"id": "rr-1", "script": "sleepy", "args": ["1"]})
+        self.wait_row("rr-1", "running")
+        self.r.close()
+        self.server.stop()
+        time.sleep(1.5)
+        self.server.start()  # AOF on: the queue and processing list survive
+        from harness import Redis
+        self.r = Redis(self.server.port)
+        row = self.wait_row("rr-1", "success", 20)
+        self.assertEqual(row["attempts"], 1)
+        wait_for(lambda: self.result("rr-1"), 10, what="the result after reconnect")
+        wait_for(lambda: not any(self.processing_lists().values()), 10, what="ack")
+        sub = self.subscribe()
+        self.push({"id": "rr-2", "script": "echo"})
+        self.assertEqual(self.wait_event(sub, "rr-2")["status"], "success")
+
+
+if __name__ == "__main__":
+    unittest.main()
