@@ -1,0 +1,352 @@
+/*
+ * test_store: the SQLite record in a mkdtemp folder. store_open creates the
+ * missing folders and the file, sets WAL (checked with sqlite3 directly),
+ * user_version == STORE_SCHEMA_VERSION, the table has the contract's ten
+ * columns and the three indexes, and reopening an existing database works.
+ * store_put/store_get roundtrip with NULL and real values, overwrite of a
+ * row, store_recent (all, by script, newest first, limit), STORE_NOTFOUND,
+ * and STORE_BUSY while another connection holds BEGIN IMMEDIATE (quickly,
+ * with a small busy timeout), with success once the lock is released.
+ */
+#define _XOPEN_SOURCE 700
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+static char dir[64];
+static char dbpath[256];
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(dir, "/tmp/arun-unit-store-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(dbpath, sizeof dbpath, "%s/var/lib/arun/jobs.db", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static struct store *open_store(int busy_ms)
+{
+    char err[256] = "";
+    struct store *s = store_open(dbpath, busy_ms, err);
+    if (!s)
+        print_error("store_open: %s\n", err);
+    assert_non_null(s);
+    return s;
+}
+
+static void fill(struct store_row *r, const char *id, const char *script, const char *created)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->id, sizeof r->id, "%s", id);
+    snprintf(r->script, sizeof r->script, "%s", script);
+    strcpy(r->trigger, "manual");
+    strcpy(r->status, "running");
+    r->duration_ms = -1;
+    snprintf(r->created_at, sizeof r->created_at, "%s", created);
+    r->attempts = 1;
+    strcpy(r->worker, "w1");
+}
+
+/* One text value from a query on a direct sqlite3 connection. */
+static void query1(sqlite3 *db, const char *sql, char *out, size_t outsz)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    snprintf(out, outsz, "%s", t ? (const char *)t : "(null)");
+    sqlite3_finalize(st);
+}
+
+static void test_open_schema(void **state)
+{
+    (void)state;
+    struct stat st;
+    struct store *s = open_store(1000);
+    assert_int_equal(stat(dbpath, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    store_close(s);
+
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char v[64];
+    query1(db, "PRAGMA journal_mode", v, sizeof v);
+    assert_string_equal(v, "wal");
+    query1(db, "PRAGMA user_version", v, sizeof v);
+    assert_int_equal(atoi(v), STORE_SCHEMA_VERSION);
+
+    static const char *const cols[] = {"id",         "script",       "trigger_type", "status",
+                                       "exit_code",  "stdout",       "stderr",       "duration_ms",
+                                       "created_at", "completed_at"};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM pragma_table_info('analytics_jobs') WHERE name = '%s'",
+                 cols[i]);
+        query1(db, sql, v, sizeof v);
+        if (strcmp(v, "1") != 0)
+            print_error("column %s missing\n", cols[i]);
+        assert_string_equal(v, "1");
+    }
+    query1(db, "SELECT pk FROM pragma_table_info('analytics_jobs') WHERE name = 'id'", v,
+           sizeof v);
+    assert_string_equal(v, "1");
+
+    static const char *const idx[] = {"idx_analytics_jobs_script", "idx_analytics_jobs_status",
+                                      "idx_analytics_jobs_created_at"};
+    for (size_t i = 0; i < 3; i++) {
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                 "tbl_name = 'analytics_jobs' AND name = '%s'",
+                 idx[i]);
+        query1(db, sql, v, sizeof v);
+        if (strcmp(v, "1") != 0)
+            print_error("index %s missing\n", idx[i]);
+        assert_string_equal(v, "1");
+    }
+    query1(db, "SELECT group_concat(name) FROM pragma_index_info('idx_analytics_jobs_script')", v,
+           sizeof v);
+    assert_string_equal(v, "script,created_at");
+    sqlite3_close(db);
+
+    /* reopening an existing, current database works and keeps the version */
+    s = open_store(1000);
+    store_close(s);
+    store_close(NULL);
+}
+
+static void test_open_newer_schema_refused(void **state)
+{
+    (void)state;
+    store_close(open_store(1000));
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION + 1);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char err[256] = "";
+    assert_null(store_open(dbpath, 1000, err));
+    assert_true(err[0] != '\0');
+}
+
+static void test_put_get(void **state)
+{
+    (void)state;
+    struct store *s = open_store(1000);
+    struct store_row r, got;
+    fill(&r, "job-1", "calibration", "2026-11-28T09:15:02.123Z");
+    assert_int_equal(store_put(s, &r), STORE_OK);
+
+    assert_int_equal(store_get(s, "job-1", &got), STORE_OK);
+    assert_string_equal(got.id, "job-1");
+    assert_string_equal(got.script, "calibration");
+    assert_string_equal(got.trigger, "manual");
+    assert_string_equal(got.status, "running");
+    assert_int_equal(got.has_exit_code, 0);
+    assert_int_equal(got.has_signal, 0);
+    assert_null(got.stdout_text);
+    assert_null(got.stderr_text);
+    assert_null(got.args_json);
+    assert_int_equal(got.duration_ms, -1);
+    assert_string_equal(got.created_at, "2026-11-28T09:15:02.123Z");
+    assert_string_equal(got.completed_at, "");
+    assert_int_equal(got.attempts, 1);
+    assert_string_equal(got.worker, "w1");
+    assert_string_equal(got.queue, "");
+    assert_int_equal(store_status_final(got.status), 0);
+    store_row_free(&got);
+
+    /* the same id written again (the run finished): overwritten */
+    strcpy(r.status, "error");
+    r.has_exit_code = 1;
+    r.exit_code = 3;
+    r.has_signal = 1;
+    r.signal = 0;
+    r.stdout_text = "out \xC3\xA9\n";
+    r.stderr_text = "";
+    r.args_json = "[\"--days\",\"7\"]";
+    r.duration_ms = 1534;
+    strcpy(r.completed_at, "2026-11-28T09:15:03.657Z");
+    r.attempts = 2;
+    strcpy(r.queue, "fast");
+    assert_int_equal(store_put(s, &r), STORE_OK);
+
+    memset(&got, 0x5A, sizeof got);
+    assert_int_equal(store_get(s, "job-1", &got), STORE_OK);
+    assert_string_equal(got.status, "error");
+    assert_int_equal(got.has_exit_code, 1);
+    assert_int_equal(got.exit_code, 3);
+    assert_int_equal(got.has_signal, 1);
+    assert_int_equal(got.signal, 0);
+    assert_string_equal(got.stdout_text, "out \xC3\xA9\n");
+    assert_non_null(got.stderr_text);
+    assert_string_equal(got.stderr_text, "");
+    assert_string_equal(got.args_json, "[\"--days\",\"7\"]");
+    assert_int_equal(got.duration_ms, 1534);
+    assert_string_equal(got.completed_at, "2026-11-28T09:15:03.657Z");
+    assert_int_equal(got.attempts, 2);
+    assert_string_equal(got.queue, "fast");
+    assert_int_equal(store_status_final(got.status), 1);
+    store_row_free(&got);
+    assert_null(got.stdout_text);
+
+    /* exit code 0 is a value, not NULL */
+    fill(&r, "job-0", "calibration", "2026-11-28T09:15:04.000Z");
+    strcpy(r.status, "success");
+    r.has_exit_code = 1;
+    r.exit_code = 0;
+    assert_int_equal(store_put(s, &r), STORE_OK);
+    assert_int_equal(store_get(s, "job-0", &got), STORE_OK);
+    assert_int_equal(got.has_exit_code, 1);
+    assert_int_equal(got.exit_code, 0);
+    store_row_free(&got);
+
+    /* only one row for job-1 */
+    struct store_row rows[10];
+    assert_int_equal(store_recent(s, NULL, 10, rows), 2);
+    for (int i = 0; i < 2; i++)
+        store_row_free(&rows[i]);
+
+    assert_int_equal(store_get(s, "nope", &got), STORE_NOTFOUND);
+    store_close(s);
+
+    /* it was on disk */
+    s = open_store(1000);
+    assert_int_equal(store_get(s, "job-1", &got), STORE_OK);
+    assert_int_equal(got.exit_code, 3);
+    store_row_free(&got);
+    store_close(s);
+}
+
+static void test_recent(void **state)
+{
+    (void)state;
+    struct store *s = open_store(1000);
+    struct store_row r;
+    /* inserted out of order: the order comes from created_at */
+    const struct { const char *id, *script, *at; } in[] = {
+        {"j3", "a", "2026-11-28T09:00:03.000Z"}, {"j1", "a", "2026-11-28T09:00:01.000Z"},
+        {"j5", "b", "2026-11-28T09:00:05.000Z"}, {"j2", "b", "2026-11-28T09:00:02.000Z"},
+        {"j4", "a", "2026-11-28T09:00:04.000Z"},
+    };
+    for (size_t i = 0; i < 5; i++) {
+        fill(&r, in[i].id, in[i].script, in[i].at);
+        assert_int_equal(store_put(s, &r), STORE_OK);
+    }
+    struct store_row rows[10];
+    int n = store_recent(s, NULL, 10, rows);
+    assert_int_equal(n, 5);
+    const char *all[] = {"j5", "j4", "j3", "j2", "j1"};
+    for (int i = 0; i < n; i++) {
+        assert_string_equal(rows[i].id, all[i]);
+        store_row_free(&rows[i]);
+    }
+
+    n = store_recent(s, NULL, 2, rows);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].id, "j5");
+    assert_string_equal(rows[1].id, "j4");
+    store_row_free(&rows[0]);
+    store_row_free(&rows[1]);
+
+    n = store_recent(s, "a", 10, rows);
+    assert_int_equal(n, 3);
+    const char *as[] = {"j4", "j3", "j1"};
+    for (int i = 0; i < n; i++) {
+        assert_string_equal(rows[i].id, as[i]);
+        assert_string_equal(rows[i].script, "a");
+        store_row_free(&rows[i]);
+    }
+    n = store_recent(s, "b", 1, rows);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].id, "j5");
+    store_row_free(&rows[0]);
+
+    assert_int_equal(store_recent(s, "nobody", 10, rows), 0);
+    assert_int_equal(store_recent(s, NULL, 0, rows), 0);
+    store_close(s);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void test_busy(void **state)
+{
+    (void)state;
+    struct store *s = open_store(100);
+    struct store_row r, got;
+    fill(&r, "before", "a", "2026-11-28T09:00:00.000Z");
+    assert_int_equal(store_put(s, &r), STORE_OK);
+
+    sqlite3 *other;
+    assert_int_equal(sqlite3_open(dbpath, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+
+    fill(&r, "job-b", "a", "2026-11-28T09:00:01.000Z");
+    int64_t t0 = now_ms();
+    assert_int_equal(store_put(s, &r), STORE_BUSY);
+    int64_t waited = now_ms() - t0;
+    assert_true(waited >= 50);   /* the busy timeout was honoured */
+    assert_true(waited < 2000);  /* and no more */
+
+    /* WAL: readers are not blocked by the writer */
+    assert_int_equal(store_get(s, "before", &got), STORE_OK);
+    store_row_free(&got);
+    assert_int_equal(store_get(s, "job-b", &got), STORE_NOTFOUND);
+
+    assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(store_put(s, &r), STORE_OK);
+    assert_int_equal(store_get(s, "job-b", &got), STORE_OK);
+    assert_string_equal(got.id, "job-b");
+    store_row_free(&got);
+
+    sqlite3_close(other);
+    store_close(s);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_open_schema), T(test_open_newer_schema_refused), T(test_put_get),
+        T(test_recent),      T(test_busy),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
