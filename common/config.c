@@ -84,7 +84,7 @@ int config_parse(const struct config_option *opts, size_t n, void *settings, int
     longopts[n] = (struct option){"help", no_argument, NULL, 'h'};
     longopts[n + 1] = (struct option){"version", no_argument, NULL, 'V'};
     longopts[n + 2] = (struct option){NULL, 0, NULL, 0};
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets a half-read "-hv" */
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {

@@ -37,8 +37,8 @@ int redis_url_parse(const char *s, struct redis_url *out, char err[128])
     const char *p = s + 8;
     const char *at = strrchr(p, '@');
     if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (!colon)
+        const char *colon = p;
+        if (*colon != ':')
             return fail(err, "credentials must be :password@ (no user names)");
         size_t n = (size_t)(at - colon - 1);
         if (n >= sizeof out->password)

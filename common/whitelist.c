@@ -46,8 +46,9 @@ int whitelist_load(struct whitelist *wl, const char *dir)
     if (!dircopy)
         goto fail;
     struct dirent *e;
-    errno = 0;
-    while ((e = readdir(d))) {
+    /* errno is reset before each readdir: only readdir's own failure
+     * counts, not a stat of an entry that vanished or dangles */
+    while ((errno = 0, e = readdir(d))) {
         if (!is_script(dirfd(d), e->d_name))
             continue;
         if (n == cap) {
@@ -65,7 +66,8 @@ int whitelist_load(struct whitelist *wl, const char *dir)
     if (errno)
         goto fail;
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n > 1) /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(names, n, sizeof *names, cmp_names);
     whitelist_free(wl);
     wl->dir = dircopy;
     wl->names = names;
