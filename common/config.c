@@ -18,7 +18,7 @@ static int set_value(const struct config_option *o, void *settings, const char *
                      const char *source, char err[256])
 {
     char *field = (char *)settings + o->offset;
-    int64_t v;
+    int64_t v = 0;
     switch (o->type) {
     case CONFIG_STRING:
         *(const char **)field = value;

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what arun needs from Debian 12's packages: the build tools and
+# libraries, Redis, Python 3; with --test also what the test suite uses.
+# Does nothing when everything is already installed.
+set -euo pipefail
+pkgs=(gcc make cmake pkg-config libhiredis-dev libevent-dev libjansson-dev libsqlite3-dev
+      redis-server python3)
+if [ "${1:-}" = "--test" ]; then
+  pkgs+=(libcmocka-dev docker-compose)
+fi
+if [ "${1:-}" = "--ci" ]; then
+  pkgs+=(libcmocka-dev docker-compose valgrind clang)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "arun: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
