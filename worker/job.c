@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
@@ -302,6 +303,13 @@ static void job_classify(struct job *j)
     job_check(j);
 }
 
+static int script_exists(const struct worker *w, const char *name)
+{
+    char path[PATH_MAX + WHITELIST_NAME_MAX + 8];
+    snprintf(path, sizeof path, "%s/%s.py", w->scripts_dir, name);
+    return access(path, R_OK) == 0;
+}
+
 static void job_check(struct job *j)
 {
     char reason[PATH_MAX + 512];
@@ -321,7 +329,8 @@ static void job_check(struct job *j)
         return;
     }
     snprintf(j->row.script, sizeof j->row.script, "%s", name);
-    if (!whitelist_contains(&j->w->wl, name)) {
+    /* a listed script may have been removed since the last scan */
+    if (!whitelist_contains(&j->w->wl, name) || !script_exists(j->w, name)) {
         /* it may have been added since the last scan */
         if (whitelist_load(&j->w->wl, j->w->scripts_dir) < 0)
             JLOG(LOG_ERROR, j, "cannot rescan %s: %s", j->w->scripts_dir, strerror(errno));

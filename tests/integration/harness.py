@@ -2,12 +2,14 @@
 minimal RESP client (standard library only), and helpers to run arun-worker
 and arun-submit from the build tree against a temporary SQLite file.
 
-Environment: ARUN_BUILD_DIR (the CMake build folder, set by ctest).
+Environment: ARUN_BUILD_DIR (the CMake build folder, set by ctest);
+ARUN_WORKER_WRAPPER, a command the worker is started under (e.g. valgrind).
 Every test gets its own key prefix and temp folder, so tests never see each
 other's keys even on one server.
 """
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -212,7 +214,8 @@ class ArunTestCase(unittest.TestCase):
 
     def start_worker(self, *args, **env):
         log = open(os.path.join(self.tmp, "worker-%d.log" % len(self.workers)), "wb")
-        p = subprocess.Popen([WORKER, *args], env=self.env(**env), stdout=log,
+        wrapper = shlex.split(os.environ.get("ARUN_WORKER_WRAPPER", ""))
+        p = subprocess.Popen([*wrapper, WORKER, *args], env=self.env(**env), stdout=log,
                              stderr=subprocess.STDOUT)
         log.close()
         self.workers.append(p)

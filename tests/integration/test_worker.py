@@ -198,11 +198,11 @@ class RunTests(ArunTestCase):
             f.write("print('fresh')\n")
         self.push({"id": "fresh-1", "script": "fresh"})
         self.assertEqual(self.wait_event(sub, "fresh-1")["status"], "success")
-        os.unlink(os.path.join(self.scripts, "fresh.py"))
-        self.workers[0].send_signal(signal.SIGHUP)
-        wait_for(lambda: "whitelist reloaded" in self.worker_log(), 5, what="reload")
+        os.unlink(os.path.join(self.scripts, "fresh.py"))  # removed: seen without a signal
         self.push({"id": "fresh-2", "script": "fresh"})
         self.assertEqual(self.wait_event(sub, "fresh-2")["status"], "rejected")
+        self.workers[0].send_signal(signal.SIGHUP)
+        wait_for(lambda: "whitelist reloaded" in self.worker_log(), 5, what="reload")
 
     def test_concurrency_runs_jobs_in_parallel(self):
         self.start_worker(ARUN_CONCURRENCY=3)
