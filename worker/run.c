@@ -88,6 +88,9 @@ static void signal_group(struct job *j, int sig)
 
 static void arm(struct job *j, int64_t ms)
 {
+    /* libevent measures from the time cached at the top of this loop
+     * iteration; refresh it so a deadline is never shorter than asked */
+    event_base_update_cache_time(j->w->base);
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(j->timer, &tv);
 }

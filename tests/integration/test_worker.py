@@ -92,8 +92,7 @@ class RunTests(ArunTestCase):
         self.push({"id": "it-1", "script": "ignore_term", "timeout_ms": 200})
         ev = self.wait_event(sub, "it-1")
         self.assertEqual(ev["status"], "timeout")
-        # deadline + grace, less a millisecond of timer rounding
-        self.assertGreaterEqual(ev["duration_ms"], 590)
+        self.assertGreaterEqual(ev["duration_ms"], 600)  # deadline + grace
         pid = read_pid(os.path.join(self.tmp, "ignore_term.pid"))
         self.assertFalse(pid_alive(pid))
 
