@@ -262,6 +262,15 @@ class ArunTestCase(unittest.TestCase):
             if ev["id"] == job_id:
                 return ev
 
+    def wait_events(self, sub, job_ids):
+        """Collects the events of several jobs, in whatever order they end."""
+        want, got = set(job_ids), {}
+        while want - set(got):
+            ev = self.next_event(sub)
+            if ev["id"] in want:
+                got[ev["id"]] = ev
+        return got
+
     def result(self, job_id):
         raw = self.r("GET", self.key("result", job_id))
         return json.loads(raw) if raw else None

@@ -1,0 +1,174 @@
+"""Fault tests: Redis going away for seconds, a locked database, a job that
+kills its worker every time, floods of output, and hostile requests."""
+import json
+import os
+import sqlite3
+import subprocess
+import threading
+import time
+import unittest
+
+from harness import ArunTestCase, Redis, wait_for
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+class RedisDownTests(ArunTestCase):
+    restarts_redis = True
+
+    def reconnect(self):
+        self.r.close()
+        self.r = Redis(self.server.port)
+
+    def test_five_second_outage_while_running_and_idle(self):
+        w = self.start_worker()
+        self.push({"id": "out-run", "script": "sleepy", "args": ["2"]})
+        self.wait_row("out-run", "running")
+        self.r.close()
+        self.server.stop()
+        cpu0 = cpu_seconds(w.pid)
+        time.sleep(5)
+        cpu = cpu_seconds(w.pid) - cpu0
+        # the job finished and was recorded while Redis was away
+        self.assertEqual(self.row("out-run")["status"], "success")
+        self.server.start()
+        self.reconnect()
+        self.assertLess(cpu, 0.5, "worker busy-looped while Redis was down")
+        wait_for(lambda: self.result("out-run"), 10, what="result delivered after the outage")
+        wait_for(lambda: not any(self.processing_lists().values()), 10, what="ack")
+        log = self.worker_log()
+        self.assertEqual(log.count("redis unreachable (cmd"), 1, "log once per outage")
+        # and it takes new work
+        sub = self.subscribe()
+        self.push({"id": "out-after", "script": "echo"})
+        self.assertEqual(self.wait_event(sub, "out-after")["status"], "success")
+        self.assertEqual(len(self.rows()), 2)
+
+
+class StoreLockTests(ArunTestCase):
+
+    def test_database_write_lock_held_for_three_seconds(self):
+        self.start_worker()
+        sub = self.subscribe()
+        con = sqlite3.connect(self.db, timeout=5, isolation_level=None)
+        con.execute("BEGIN IMMEDIATE")  # the write lock
+        t0 = time.monotonic()
+        for i in range(3):
+            self.push({"id": "lock-%d" % i, "script": "echo"})
+        time.sleep(3)
+        self.assertEqual(self.rows("id LIKE 'lock-%'"), [], "nothing could be written")
+        con.execute("ROLLBACK")
+        con.close()
+        events = self.wait_events(sub, ["lock-%d" % i for i in range(3)])
+        self.assertEqual({e["status"] for e in events.values()}, {"success"})
+        self.assertGreaterEqual(time.monotonic() - t0, 3)
+        self.assertEqual(len(self.rows("status = 'success'")), 3)
+
+
+class PoisonTests(ArunTestCase):
+
+    def test_job_that_kills_every_worker_ends_failed(self):
+        sub = self.subscribe()
+        self.push({"id": "killer", "script": "kill_worker"})
+        deadline = time.monotonic() + 60
+        deaths = 0
+        result = {}
+
+        def watch():
+            result["event"] = self.wait_event(sub, "killer")
+        t = threading.Thread(target=watch, daemon=True)
+        t.start()
+        while t.is_alive() and time.monotonic() < deadline:
+            w = self.start_worker(ARUN_HEARTBEAT_TTL="500ms")
+            while w.poll() is None and t.is_alive():
+                time.sleep(0.05)
+            if w.poll() is not None:
+                deaths += 1
+        t.join(1)
+        self.assertEqual(result["event"]["status"], "failed")
+        self.assertEqual(deaths, 3, "each of 3 deliveries took a worker down")
+        row = self.row("killer")
+        self.assertEqual(row["status"], "failed")
+        self.assertIn("delivered 3 times", row["stderr"])
+        self.assertEqual(row["attempts"], 3)
+        self.assertEqual(self.r("LLEN", self.key("queue", "default")), 0)
+
+
+class OutputTests(ArunTestCase):
+
+    def test_fifty_megabytes_interleaved_keeps_memory_bounded(self):
+        w = self.start_worker()
+        sub = self.subscribe()
+        self.push({"id": "flood-50", "script": "flood", "args": [str(50 * 1000 * 1000)],
+                   "timeout_ms": 120000})
+        ev = self.wait_event(sub, "flood-50")
+        self.assertEqual(ev["status"], "success")
+        row = self.row("flood-50")
+        for stream in ("stdout", "stderr"):
+            self.assertIn("kept 1048576 of 50000000 bytes", row[stream])
+        # two 1 MiB captures plus the record: far below the 100 MB written
+        self.assertLess(peak_rss_kb(w.pid), 24 * 1024)
+
+
+class HostileRequestTests(ArunTestCase):
+
+    def test_hostile_requests_are_refused_and_worker_lives(self):
+        w = self.start_worker()
+        sub = self.subscribe()
+        hostile = {
+            "deep": "[" * 100000 + "]" * 100000,
+            "deep-obj": '{"a":' * 5000 + "1" + "}" * 5000,
+            "huge-string": json.dumps({"id": "h-huge", "script": "echo", "args": ["x" * (10 << 20)]}),
+            "many-args": json.dumps({"id": "h-many", "script": "echo", "args": ["a"] * 5000}),
+            "nul-arg": json.dumps({"id": "h-nul", "script": "echo", "args": ["a\u0000b"]}),
+            "nul-script": json.dumps({"id": "h-nuls", "script": "echo\u0000x"}),
+            "bad-utf8": b'{"id":"h-utf8","script":"\xc3\x28"}',
+            "float-timeout": json.dumps({"id": "h-float", "script": "echo", "timeout_ms": 5.5}),
+            "neg-timeout": json.dumps({"id": "h-neg", "script": "echo", "timeout_ms": -1}),
+            "args-object": json.dumps({"id": "h-argsobj", "script": "echo", "args": {"a": 1}}),
+            "trigger-number": json.dumps({"id": "h-trig", "script": "echo", "trigger": 5}),
+            "empty": "",
+            "null": "null",
+        }
+        for body in hostile.values():
+            self.push(body)
+        for jid, script in [("h-slash", "a/b"), ("h-dotdot", "../echo"), ("h-abs", "/usr/bin/env"),
+                            ("h-init", "__init__.py"), ("h-empty", "")]:
+            self.push({"id": jid, "script": script})
+        self.push({"id": "h-last", "script": "echo"})
+        self.assertEqual(self.wait_event(sub, "h-last")["status"], "success")
+        self.assertIsNone(w.poll(), "worker alive")
+        rows = {r["id"]: r for r in self.rows()}
+        for jid in ["h-many", "h-nul", "h-nuls", "h-float", "h-neg", "h-argsobj",
+                    "h-trig", "h-slash", "h-dotdot", "h-abs", "h-init", "h-empty"]:
+            self.assertEqual(rows[jid]["status"], "rejected", jid)
+            self.assertTrue(rows[jid]["stderr"], jid)
+        self.assertIn("too many args", rows["h-many"]["stderr"])
+        self.assertIn("NUL", rows["h-nul"]["stderr"])
+        # an oversized request is not parsed at all, so it has no id to announce
+        self.assertNotIn("h-huge", rows)
+        dead = [json.loads(d) for d in self.r("LRANGE", self.key("dead"), 0, -1)]
+        self.assertTrue(any("over the 1048576-byte limit" in d["reason"] and
+                            len(d["request"]) > 10 << 20 for d in dead))
+        # only h-last ran: no row but h-last is success
+        self.assertEqual([r for r in rows.values() if r["status"] != "rejected"],
+                         [rows["h-last"]])
+        dead = self.r("LLEN", self.key("dead"))
+        self.assertEqual(dead, len(hostile))  # every malformed one kept, with its reason
+        self.assertFalse(any(self.processing_lists().values()))
+
+
+if __name__ == "__main__":
+    unittest.main()
