@@ -346,6 +346,12 @@ static void job_check(struct job *j)
 
 static void job_insert_running(struct job *j)
 {
+    if (j->w->stopping) {
+        /* taken but not started when the drain began: leave it listed,
+         * so the final requeue puts it back for another worker */
+        job_free(j);
+        return;
+    }
     j->state = JOB_STARTING;
     snprintf(j->row.status, sizeof j->row.status, "running");
     int rc = store_put(j->w->store, &j->row);
@@ -504,8 +510,11 @@ void job_abandon_all(struct worker *w)
         if (j->state == JOB_RUNNING) {
             j->abandoned = 1;
             run_kill(j);
-        } else if (j->state == JOB_STARTING || j->state == JOB_ARRIVED) {
-            job_free(j); /* its request stays listed and is requeued */
+        } else if (j->state != JOB_NAMING && j->state != JOB_DELIVERING) {
+            /* not started, or its row cannot be written (SQLite locked):
+             * its request stays listed and is requeued. NAMING waits for
+             * its reply, which then finds the worker stopping. */
+            job_free(j);
         }
     }
 }

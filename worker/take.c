@@ -59,6 +59,7 @@ static int reply_failed(struct worker *w, const redisReply *r)
          * heartbeat tick (which calls take_next) rather than spin */
         log_error("taking a request failed: %s", r->str);
         w->take_busy = 0;
+        worker_check_idle(w);
         return 1;
     }
     return 0;
@@ -92,6 +93,7 @@ static void on_tried(redisAsyncContext *ac, void *reply, void *priv)
     }
     if (w->stopping || w->running >= w->cfg.concurrency) {
         w->take_busy = 0;
+        worker_check_idle(w);
         return;
     }
     block_on_first(w); /* every queue was empty */
