@@ -57,6 +57,39 @@ class RedisDownTests(ArunTestCase):
         self.assertEqual(len(self.rows()), 2)
 
 
+    def test_submit_wait_survives_a_redis_restart(self):
+        self.start_worker()
+        from harness import SUBMIT
+        waiter = subprocess.Popen([SUBMIT, "--wait", "--id", "rs-1", "sleepy", "2"],
+                                  env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.wait_row("rs-1", "running")
+        self.r.close()
+        self.server.stop()
+        time.sleep(1)
+        self.server.start()
+        self.reconnect()
+        out, err = waiter.communicate(timeout=30)
+        self.assertEqual(waiter.returncode, 0, err)
+        self.assertEqual(out, b"slept\n")
+        self.assertIn(b"lost the connection to Redis", err)
+
+
+class RedisSettingsTests(ArunTestCase):
+    restarts_redis = True  # its own server: the test changes its settings
+
+    def test_warns_once_about_an_evicting_forgetful_redis(self):
+        self.r("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+        self.r("CONFIG", "SET", "appendonly", "no")
+        self.start_worker()
+        wait_for(lambda: "persistence is off" in self.worker_log(), 5, what="warning")
+        sub = self.subscribe()
+        self.push({"id": "warned", "script": "echo"})
+        self.assertEqual(self.wait_event(sub, "warned")["status"], "success")
+        log = self.worker_log()
+        self.assertEqual(log.count("maxmemory-policy is allkeys-lru"), 1)
+        self.assertEqual(log.count("persistence is off"), 1)
+
+
 class StoreLockTests(ArunTestCase):
 
     def test_database_write_lock_held_for_three_seconds(self):
