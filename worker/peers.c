@@ -1,7 +1,7 @@
 /*
  * peers: what workers do for each other through Redis. Each worker keeps a
  * heartbeat key (P:worker:ID, with an expiry) and its id in the set
- * P:workers. On start and on every heartbeat tick it looks for workers
+ * P:workers. At start and on every heartbeat tick it looks for workers
  * whose heartbeat is gone and puts their in-flight requests back at the
  * head of their queues, counting one more delivery in each ("attempt"),
  * so that a request that kills every worker that runs it ends "failed"
@@ -116,9 +116,15 @@ static void on_scan(redisAsyncContext *ac, void *reply, void *priv)
         rconn_command(w->cmd, NULL, NULL, "SADD %s:workers %s", w->cfg.prefix, peer);
     }
     const char *cursor = r->element[0]->str;
-    if (r->element[0]->type == REDIS_REPLY_STRING && strcmp(cursor, "0") != 0)
+    if (r->element[0]->type == REDIS_REPLY_STRING && strcmp(cursor, "0") != 0) {
         rconn_command(w->cmd, on_scan, w, "SCAN %s MATCH %s:processing:* COUNT 1000", cursor,
                       w->cfg.prefix);
+    } else if (!w->started_recovery) {
+        /* at process start, look at peers at once; after a reconnect the
+         * heartbeat tick waits a TTL first (see heartbeat()) */
+        w->started_recovery = 1;
+        rconn_command(w->cmd, on_members, w, "SMEMBERS %s:workers", w->cfg.prefix);
+    }
 }
 
 static void on_heartbeat_set(redisAsyncContext *ac, void *reply, void *priv)

@@ -80,6 +80,7 @@ struct worker {
     long long take_client_id;            /* CLIENT ID of the take connection, or -1 */
     int heartbeat_ok;                    /* the heartbeat was written since start */
     int64_t cmd_up_since;                /* monotonic ms of the last cmd connect */
+    int started_recovery;                /* the start-up look at peers was sent */
     int redis_checked;                   /* the Redis settings warning was done */
     int stopping;                        /* 1 draining, 2 forced */
     int finishing;                       /* the final requeue was sent */
