@@ -160,9 +160,10 @@ static void heartbeat(struct worker *w)
     rconn_command(w->cmd, on_heartbeat_set, w, "SET %s %s PX %lld", w->heartbeat_key,
                   text ? text : "{}", (long long)w->cfg.heartbeat_ttl_ms);
     free(text);
-    /* after an outage, peers get one heartbeat period to come back before
-     * their requests are taken from them */
-    if (!w->stopping && timefmt_mono_ms() - w->cmd_up_since >= w->cfg.heartbeat_ttl_ms)
+    /* after an outage, peers get one heartbeat period plus their longest
+     * reconnect delay to come back before their requests are taken */
+    if (!w->stopping &&
+        timefmt_mono_ms() - w->cmd_up_since >= w->cfg.heartbeat_ttl_ms + RCONN_BACKOFF_MAX_MS)
         rconn_command(w->cmd, on_members, w, "SMEMBERS %s:workers", w->cfg.prefix);
 }
 

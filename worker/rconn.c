@@ -14,7 +14,6 @@
 #include "redis_url.h"
 
 #define RCONN_BACKOFF_MIN_MS 100
-#define RCONN_BACKOFF_MAX_MS 2000
 
 struct rconn {
     struct event_base *base;

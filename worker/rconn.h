@@ -9,6 +9,8 @@
 
 #include <hiredis/async.h>
 
+#define RCONN_BACKOFF_MAX_MS 2000 /* the longest wait between two tries */
+
 struct event_base;
 struct redis_url;
 
