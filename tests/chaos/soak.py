@@ -164,6 +164,7 @@ class Soak:
         self.worker_n = 0
         self.kills = 0
         self.pushed = {}  # id -> kind
+        self.pushing = True
         self.events = collections.defaultdict(list)  # id -> [status...]
         self.stray_events = []
         self.restart_window = None  # (start, end) wall time of the Redis restart
@@ -248,19 +249,20 @@ class Soak:
             due = t0 + span * n / max(1, ARGS.jobs)
             if due > time.monotonic():
                 time.sleep(due - time.monotonic())
+            self.pushed[jid] = kind  # before the push: its event may come before RPUSH returns
             while True:
                 with self.redis_lock:  # never pushed while Redis is being killed: no doubt whether it landed
                     try:
                         if c is None:
                             c = Redis(self.server.port, timeout=10)
                         c("RPUSH", "%s:queue:default" % PREFIX, json.dumps(req))
-                        self.pushed[jid] = kind
                         break
                     except (OSError, ConnectionError):
                         c = None
                 time.sleep(0.05)
         if c:
             c.close()
+        self.pushing = False
 
     def subscriber(self):
         ready = False
@@ -316,7 +318,7 @@ class Soak:
     # --- the run ----------------------------------------------------------------
 
     def finished(self):
-        if len(self.pushed) < ARGS.jobs:
+        if self.pushing:
             return False
         c = self.connect()
         try:
