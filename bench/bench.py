@@ -225,10 +225,18 @@ class Bench:
         time.sleep(0.1)  # let it issue its first BLMOVE
         sub = Redis(self.redis.port)
         sub("SUBSCRIBE", prefix + ":events")
-        return {"proc": proc, "prefix": prefix, "db": db, "sub": sub}
+        tracer = None
+        if os.environ.get("ARUN_BENCH_STRACE"):  # a file: strace -c of the worker
+            tracer = subprocess.Popen(["strace", "-c", "-o", os.environ["ARUN_BENCH_STRACE"],
+                                       "-p", str(proc.pid)], stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+        return {"proc": proc, "prefix": prefix, "db": db, "sub": sub, "tracer": tracer}
 
     def stop_worker(self, w):
         w["sub"].close()
+        if w["tracer"]:
+            w["tracer"].send_signal(signal.SIGINT)
+            w["tracer"].wait(10)
         w["proc"].send_signal(signal.SIGTERM)
         w["proc"].wait(60)
 
@@ -376,13 +384,13 @@ class Bench:
             out.append(row)
         return out
 
-    def probe(self, w, n, gap_s):
+    def probe(self, w, n, gap_s, tag):
         """Pushes n probe jobs on the 'urgent' queue one after another;
         returns push->take (from the row's created_at, ms resolution) and
         push->event latencies in ms."""
         take, done = [], []
         for i in range(n):
-            jid = "%s-probe-%d" % (w["prefix"], i)
+            jid = "%s-probe-%s-%d" % (w["prefix"], tag, i)
             t_wall = time.time()
             t0 = time.monotonic()
             self.r("RPUSH", w["prefix"] + ":queue:urgent", self.request(w["prefix"], jid))
@@ -392,6 +400,7 @@ class Bench:
             ts = calendar.timegm(time.strptime(created[:19], "%Y-%m-%dT%H:%M:%S"))
             ts += int(created[20:23]) / 1000
             take.append(max(0.0, (ts - t_wall) * 1000))
+            if os.environ.get("BENCH_DEBUG"): log(t_wall, created, ev["duration_ms"])
             time.sleep(gap_s)
         take.sort()
         done.sort()
@@ -402,7 +411,7 @@ class Bench:
     def sc_backlog(self):
         n = self.args.probes
         w = self.start_worker(2, queues="urgent,default")
-        idle = self.probe(w, n, 0.01)
+        idle = self.probe(w, n, 0.01, "idle")
         backlog = self.args.backlog
         key = w["prefix"] + ":queue:default"
         for start in range(0, backlog, 1000):
@@ -412,7 +421,7 @@ class Bench:
             for _ in range(start, min(backlog, start + 1000)):
                 self.r.read()
         time.sleep(0.5)
-        busy = self.probe(w, n, 0.03)
+        busy = self.probe(w, n, 0.03, "busy")
         depth = self.r("LLEN", key)
         self.r("DEL", key)
         self.stop_worker(w)
