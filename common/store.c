@@ -15,7 +15,8 @@
 struct store {
     sqlite3 *db;
     sqlite3_stmt *get;
-    sqlite3_stmt *put;
+    sqlite3_stmt *put;      /* insert, or update the same run's row in place */
+    sqlite3_stmt *replace;  /* overwrite another run's row of the same id */
     sqlite3_stmt *recent_all;
     sqlite3_stmt *recent_script;
 };
@@ -136,9 +137,22 @@ struct store *store_open(const char *path, int busy_timeout_ms, char err[256])
         goto fail;
     if (sqlite3_prepare_v3(s->db, "SELECT " ROW_COLUMNS " FROM analytics_jobs WHERE id = ?1", -1,
                            SQLITE_PREPARE_PERSISTENT, &s->get, NULL) != SQLITE_OK ||
+        /* A job's final row updates its running row in place, leaving the
+         * identity columns alone, so only the table and the status index
+         * are written, not every index (REPLACE deletes and reinserts).
+         * Another run's row of the same id (a redelivery taken at another
+         * time) fails the WHERE and is overwritten by the replace. */
+        sqlite3_prepare_v3(s->db, "INSERT INTO analytics_jobs (" ROW_COLUMNS ") "
+                           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15) "
+                           "ON CONFLICT(id) DO UPDATE SET trigger_type = ?3, status = ?4, "
+                           "exit_code = ?5, stdout = ?6, stderr = ?7, duration_ms = ?8, "
+                           "completed_at = ?10, args = ?11, attempts = ?12, worker = ?13, "
+                           "signal = ?14, queue = ?15 "
+                           "WHERE script = ?2 AND created_at IS ?9", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->put, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(s->db, "INSERT OR REPLACE INTO analytics_jobs (" ROW_COLUMNS ") "
                            "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)", -1,
-                           SQLITE_PREPARE_PERSISTENT, &s->put, NULL) != SQLITE_OK ||
+                           SQLITE_PREPARE_PERSISTENT, &s->replace, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(s->db, "SELECT " ROW_COLUMNS " FROM analytics_jobs "
                            "ORDER BY created_at DESC LIMIT ?1", -1,
                            SQLITE_PREPARE_PERSISTENT, &s->recent_all, NULL) != SQLITE_OK ||
@@ -160,6 +174,7 @@ void store_close(struct store *s)
         return;
     sqlite3_finalize(s->get);
     sqlite3_finalize(s->put);
+    sqlite3_finalize(s->replace);
     sqlite3_finalize(s->recent_all);
     sqlite3_finalize(s->recent_script);
     sqlite3_close(s->db);
@@ -235,9 +250,8 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s, int empty_
         sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 }
 
-int store_put(struct store *s, const struct store_row *r)
+static int put_with(struct store *s, sqlite3_stmt *st, const struct store_row *r)
 {
-    sqlite3_stmt *st = s->put;
     sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, r->script, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, r->trigger, -1, SQLITE_STATIC);
@@ -262,10 +276,20 @@ int store_put(struct store *s, const struct store_row *r)
     else
         sqlite3_bind_null(st, 14);
     bind_text_or_null(st, 15, r->queue, 1);
-    int rc = map_rc(sqlite3_step(st));
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE && sqlite3_changes(s->db) == 0)
+        rc = SQLITE_EMPTY; /* the upsert's WHERE refused the update */
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc;
+}
+
+int store_put(struct store *s, const struct store_row *r)
+{
+    int rc = put_with(s, s->put, r);
+    if (rc == SQLITE_EMPTY)
+        rc = put_with(s, s->replace, r);
+    return rc == SQLITE_EMPTY ? STORE_ERR : map_rc(rc);
 }
 
 int store_recent(struct store *s, const char *script, int limit, struct store_row *rows)

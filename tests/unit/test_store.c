@@ -340,13 +340,51 @@ static void test_busy(void **state)
     store_close(s);
 }
 
+/* A row of another run of the same id (a redelivery, taken at another
+ * time, maybe under another script name) is overwritten whole, and the
+ * indexes follow it. */
+static void test_put_other_run(void **state)
+{
+    (void)state;
+    struct store *s = open_store(1000);
+    struct store_row r, got, rows[4];
+    fill(&r, "job-r", "old_name", "2026-11-28T09:00:00.000Z");
+    assert_int_equal(store_put(s, &r), STORE_OK);
+    fill(&r, "job-r", "calibration", "2026-11-28T10:00:00.000Z");
+    strcpy(r.worker, "w2");
+    r.attempts = 2;
+    assert_int_equal(store_put(s, &r), STORE_OK);
+    assert_int_equal(store_get(s, "job-r", &got), STORE_OK);
+    assert_string_equal(got.script, "calibration");
+    assert_string_equal(got.created_at, "2026-11-28T10:00:00.000Z");
+    assert_string_equal(got.worker, "w2");
+    assert_int_equal(got.attempts, 2);
+    store_row_free(&got);
+    assert_int_equal(store_recent(s, "old_name", 4, rows), 0);
+    assert_int_equal(store_recent(s, "calibration", 4, rows), 1);
+    store_row_free(&rows[0]);
+
+    /* the same run's final row: updated in place */
+    strcpy(r.status, "success");
+    r.has_exit_code = 1;
+    strcpy(r.completed_at, "2026-11-28T10:00:01.000Z");
+    assert_int_equal(store_put(s, &r), STORE_OK);
+    assert_int_equal(store_get(s, "job-r", &got), STORE_OK);
+    assert_string_equal(got.status, "success");
+    assert_string_equal(got.completed_at, "2026-11-28T10:00:01.000Z");
+    store_row_free(&got);
+    assert_int_equal(store_recent(s, NULL, 4, rows), 1);
+    store_row_free(&rows[0]);
+    store_close(s);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_open_schema), T(test_open_newer_schema_refused), T(test_put_get),
-        T(test_recent),      T(test_busy),
+        T(test_recent),      T(test_busy),       T(test_put_other_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
