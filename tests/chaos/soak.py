@@ -103,7 +103,7 @@ FIXTURES = {
     "fast": 'print("fast")\nnote("end")\n',
     "slow": ('import subprocess\n'
              'if os.environ.get("SOAK_GRANDCHILDREN") == "1":\n'
-             '    subprocess.Popen(["sleep", sys.argv[1]])\n'
+             '    subprocess.Popen(["sleep", "300"])  # outlives the script: the group kill must get it\n'
              'time.sleep(float(sys.argv[1]))\nprint("slow")\nnote("end")\n'),
     "fail": 'print("failing", file=sys.stderr)\nnote("end")\nsys.exit(3)\n',
     "hang": 'time.sleep(3600)\nnote("end")\n',
@@ -412,7 +412,13 @@ class Soak:
         except AssertionError:
             left = None
         if left is None:
-            self.fail("job processes left running", self.job_processes())
+            pids = self.job_processes()
+            self.fail("job processes left running", pids)
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
         rows = self.rows() or {}
         c = self.connect()
         leftovers = {"queue": c("LLEN", "%s:queue:default" % PREFIX), "dead": c("LLEN", "%s:dead" % PREFIX)}
