@@ -48,7 +48,7 @@ struct job {
     /* run.c */
     pid_t pid;                  /* 0 when no child */
     struct spawn_fds fds;       /* -1 once closed */
-    struct event *out_ev, *err_ev, *exec_ev;
+    struct event *out_ev, *err_ev;
     struct capture out, err;
     int exec_errno;
     int64_t start_ms;

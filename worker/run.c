@@ -22,7 +22,7 @@
 
 static void maybe_complete(struct job *j)
 {
-    if (!j->exited || j->fds.out >= 0 || j->fds.err >= 0 || j->fds.exec >= 0)
+    if (!j->exited || j->fds.out >= 0 || j->fds.err >= 0)
         return;
     if (j->timer)
         evtimer_del(j->timer);
@@ -66,20 +66,6 @@ static void on_output(evutil_socket_t fd, short what, void *arg)
     maybe_complete(j);
 }
 
-static void on_exec_status(evutil_socket_t fd, short what, void *arg)
-{
-    (void)what;
-    struct job *j = arg;
-    int e;
-    ssize_t n = read(fd, &e, sizeof e);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n == (ssize_t)sizeof e)
-        j->exec_errno = e;
-    close_stream(&j->exec_ev, &j->fds.exec);
-    maybe_complete(j);
-}
-
 static void signal_group(struct job *j, int sig)
 {
     if (j->pid > 0 && killpg(j->pid, sig) < 0 && errno != ESRCH)
@@ -108,7 +94,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
                 "closing them", WORKER_LINGER_MS);
         close_stream(&j->out_ev, &j->fds.out);
         close_stream(&j->err_ev, &j->fds.err);
-        close_stream(&j->exec_ev, &j->fds.exec);
         maybe_complete(j);
         return;
     }
@@ -179,14 +164,14 @@ int run_start(struct job *j)
     if (pid < 0)
         goto done;
     j->pid = pid;
+    j->exec_errno = j->fds.exec_errno;
     j->out_ev = event_new(w->base, j->fds.out, EV_READ | EV_PERSIST, on_output, j);
     j->err_ev = event_new(w->base, j->fds.err, EV_READ | EV_PERSIST, on_output, j);
-    j->exec_ev = event_new(w->base, j->fds.exec, EV_READ | EV_PERSIST, on_exec_status, j);
     if (!j->timer)
         j->timer = evtimer_new(w->base, on_timer, j);
     else
         event_assign(j->timer, w->base, -1, 0, on_timer, j);
-    if (!j->out_ev || !j->err_ev || !j->exec_ev || !j->timer) {
+    if (!j->out_ev || !j->err_ev || !j->timer) {
         /* cannot watch it: do not let it run unwatched */
         killpg(pid, SIGKILL);
         errno = ENOMEM;
@@ -194,7 +179,6 @@ int run_start(struct job *j)
     }
     event_add(j->out_ev, NULL);
     event_add(j->err_ev, NULL);
-    event_add(j->exec_ev, NULL);
     arm(j, j->req.timeout_ms);
     rc = 0;
 done:
@@ -223,7 +207,7 @@ void run_exited(struct job *j, int wait_status)
     j->exited = 1;
     j->wait_status = wait_status;
     /* pipes still open now belong to a process that escaped the group */
-    if (j->fds.out >= 0 || j->fds.err >= 0 || j->fds.exec >= 0) {
+    if (j->fds.out >= 0 || j->fds.err >= 0) {
         evtimer_del(j->timer);
         event_assign(j->timer, j->w->base, -1, 0, on_timer, j);
         arm(j, WORKER_LINGER_MS);
@@ -235,7 +219,6 @@ void run_free(struct job *j)
 {
     close_stream(&j->out_ev, &j->fds.out);
     close_stream(&j->err_ev, &j->fds.err);
-    close_stream(&j->exec_ev, &j->fds.exec);
     capture_free(&j->out);
     capture_free(&j->err);
 }

@@ -20,12 +20,12 @@ static void close_pair(int p[2])
 }
 
 /* Runs in the child between vfork and exec, in the worker's memory, with
- * every signal blocked: only system calls, no writes but errno. */
+ * every signal blocked: only system calls, no writes but errno and, when
+ * exec fails, *exec_errno, which the parent reads once it resumes. */
 static void __attribute__((noreturn))
 child_exec(pid_t parent, const char *path, char *const argv[], char *const envp[],
-           int out[2], int err[2], int ex[2])
+           int out[2], int err[2], volatile int *exec_errno)
 {
-    int e;
     setpgid(0, 0);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
         _exit(127); /* the worker is already gone: do not run orphaned */
@@ -39,23 +39,21 @@ child_exec(pid_t parent, const char *path, char *const argv[], char *const envp[
     if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
         goto fail;
     /* everything above 2 closes on exec: the worker's sockets, the
-     * database, other jobs' pipes, and ex[1] once exec succeeds */
+     * database, other jobs' pipes */
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         goto fail;
     execve(path, argv, envp);
 fail:
-    e = errno;
-    if (write(ex[1], &e, sizeof e) < 0) {
-        /* nothing more can be reported */
-    }
+    *exec_errno = errno ? errno : ENOEXEC;
     _exit(127);
 }
 
 pid_t spawn_child(const char *path, char *const argv[], char *const envp[],
                   struct spawn_fds *fds)
 {
-    int out[2] = {-1, -1}, err[2] = {-1, -1}, ex[2] = {-1, -1};
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0)
+    int out[2] = {-1, -1}, err[2] = {-1, -1};
+    volatile int exec_errno = 0;
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
         goto fail;
     pid_t parent = getpid();
     /* vfork, not fork: the child borrows the worker's memory until it
@@ -63,36 +61,34 @@ pid_t spawn_child(const char *path, char *const argv[], char *const envp[],
      * copy-on-write faults afterwards (most of a job's cost in the worker
      * with fork). The child must not run a handler of ours in that
      * borrowed memory: every signal is blocked across vfork, and the
-     * child resets each disposition before unblocking. */
+     * child resets each disposition before unblocking. The parent
+     * resumes once the child has exec'd or exited, so the outcome of
+     * execve is known here, without a status pipe. */
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &old);
     pid_t pid = vfork();
     if (pid == 0)
-        child_exec(parent, path, argv, envp, out, err, ex);
+        child_exec(parent, path, argv, envp, out, err, &exec_errno);
     int vfork_errno = errno;
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) {
         errno = vfork_errno;
         goto fail;
     }
-    /* also here, so that killpg works even before the child has run */
-    setpgid(pid, pid);
+    /* the child made its own group before exec: killpg works from here */
     close(out[1]);
     close(err[1]);
-    close(ex[1]);
     fcntl(out[0], F_SETFL, O_NONBLOCK);
     fcntl(err[0], F_SETFL, O_NONBLOCK);
-    fcntl(ex[0], F_SETFL, O_NONBLOCK);
     fds->out = out[0];
     fds->err = err[0];
-    fds->exec = ex[0];
+    fds->exec_errno = exec_errno;
     return pid;
 fail:;
     int saved = errno;
     close_pair(out);
     close_pair(err);
-    close_pair(ex);
     errno = saved;
     return -1;
 }

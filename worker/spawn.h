@@ -13,13 +13,14 @@
 struct spawn_fds {
     int out;   /* read end of the child's stdout */
     int err;   /* read end of the child's stderr */
-    int exec;  /* read end of the exec-status pipe: EOF when execve
-                  succeeded, or an int errno when it failed */
+    int exec_errno; /* 0 when execve succeeded, else its errno (the
+                       child then exits 127 and is reaped as usual) */
 };
 
 /* Starts path with argv and envp. Returns the child's pid (which is also
  * its process group id) with the non-blocking, close-on-exec read ends in
- * *fds, or -1 with errno set and no descriptor left open. */
+ * *fds and the outcome of execve, known on return (vfork), or -1 with
+ * errno set and no descriptor left open. */
 pid_t spawn_child(const char *path, char *const argv[], char *const envp[],
                   struct spawn_fds *fds);
 
