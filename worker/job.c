@@ -465,9 +465,16 @@ static void job_deliver(struct job *j)
         snprintf(key, sizeof key, "%s:result:%s", w->cfg.prefix, j->row.id);
         int bad = !result || !event;
         if (!bad) {
-            rconn_command(w->cmd, NULL, NULL, "SET %s %s EX %lld", key, result,
-                          (long long)w->cfg.result_ttl);
-            rconn_command(w->cmd, NULL, NULL, "PUBLISH %s %s", w->events_key, event);
+            /* argv, not a format: one exact allocation, no format parsing
+             * (the result can hold megabytes of output) */
+            char ttl[24];
+            snprintf(ttl, sizeof ttl, "%lld", (long long)w->cfg.result_ttl);
+            const char *set[] = {"SET", key, result, "EX", ttl};
+            size_t set_len[] = {3, strlen(key), strlen(result), 2, strlen(ttl)};
+            const char *pub[] = {"PUBLISH", w->events_key, event};
+            size_t pub_len[] = {7, strlen(w->events_key), strlen(event)};
+            rconn_command_argv(w->cmd, NULL, NULL, 5, set, set_len);
+            rconn_command_argv(w->cmd, NULL, NULL, 3, pub, pub_len);
         }
         free(result);
         free(event);
