@@ -4,6 +4,7 @@
 #include "dead.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -37,7 +38,9 @@ char *dead_envelope(const char *raw, size_t len, const char *reason, const char 
     json_t *o = json_object();
     if (!o)
         return NULL;
-    json_object_set_new(o, "reason", json_string(reason));
+    char *why = utf8_sanitize(reason, strlen(reason), NULL); /* never lose the reason */
+    json_object_set_new(o, "reason", json_string(why ? why : "(unprintable reason)"));
+    free(why);
     char *out = NULL;
     if (utf8_valid(raw, len)) {
         json_object_set_new(o, "request", json_stringn(raw, len));

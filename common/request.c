@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include "utf8.h"
+
 static int refuse(char reason[REQUEST_REASON_MAX], const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -21,6 +23,24 @@ static int refuse(char reason[REQUEST_REASON_MAX], const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(reason, REQUEST_REASON_MAX, fmt, ap);
     va_end(ap);
+    /* jansson's messages quote the input, and the cut above may split a
+     * character: a reason is stored and sent as JSON, so keep it UTF-8 */
+    size_t n = strlen(reason);
+    if (!utf8_valid(reason, n)) {
+        char *clean = utf8_sanitize(reason, n, &n);
+        if (!clean) {
+            snprintf(reason, REQUEST_REASON_MAX, "request refused (reason not printable)");
+            return -1;
+        }
+        if (n >= REQUEST_REASON_MAX) {
+            n = REQUEST_REASON_MAX - 1;
+            while (n > 0 && ((unsigned char)clean[n] & 0xC0) == 0x80)
+                n--; /* do not end inside a character */
+        }
+        memcpy(reason, clean, n);
+        reason[n] = '\0';
+        free(clean);
+    }
     return -1;
 }
 

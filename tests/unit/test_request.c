@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "request.h"
+#include "utf8.h"
 
 static struct job_request req;
 static char reason[REQUEST_REASON_MAX];
@@ -125,6 +126,24 @@ static void test_not_json(void **state)
     BAD("42", "");
     request_free(&req);
     BAD("null", "");
+}
+
+/* jansson quotes the input in its messages, cutting characters in half:
+ * the reason must still be valid UTF-8 (it is stored and sent as JSON). */
+static void test_reason_is_utf8(void **state)
+{
+    (void)state;
+    static const char raw[] = "{\"id\":\"n0\",\"script\":\"ev\\u800\xcb\x96\x93\"}";
+    parse_bad(raw, sizeof raw - 1, "not JSON");
+    assert_true(utf8_valid(reason, strlen(reason)));
+    request_free(&req);
+    char big[REQUEST_REASON_MAX * 2];
+    memset(big, 0, sizeof big);
+    strcpy(big, "{\"script\":\"");
+    for (size_t i = strlen(big); i + 3 < sizeof big; i += 2)
+        memcpy(big + i, "\xc3\xa9", 2); /* many é: the reason is cut inside one */
+    parse_bad(big, strlen(big), "not JSON");
+    assert_true(utf8_valid(reason, strlen(reason)));
 }
 
 static void test_missing_script(void **state)
@@ -435,6 +454,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_full),           T(test_defaults),        T(test_script_verbatim),
+        T(test_reason_is_utf8),
         T(test_not_json),       T(test_missing_script),  T(test_wrong_types),
         T(test_timeout_bounds), T(test_arg_count),       T(test_nul_bytes),
         T(test_bad_ids),        T(test_too_large),       T(test_unknown_fields),
