@@ -21,6 +21,11 @@ struct store {
     sqlite3_stmt *recent_script;
 };
 
+/* A row whose texts are bigger than this is written by a statement of its
+ * own, finalized after: a statement keeps the buffer of the biggest record
+ * it built, and a worker should not hold a megabyte for one chatty job. */
+#define STORE_BIG_ROW (64 * 1024)
+
 #define ROW_COLUMNS \
     "id, script, trigger_type, status, exit_code, stdout, stderr, duration_ms, " \
     "created_at, completed_at, args, attempts, worker, signal, queue"
@@ -48,6 +53,23 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS idx_analytics_jobs_status ON analytics_jobs(status);"
     "CREATE INDEX IF NOT EXISTS idx_analytics_jobs_created_at ON analytics_jobs(created_at);",
 };
+
+/* A job's final row updates its running row in place, leaving the
+ * identity columns alone, so only the table and the status index are
+ * written, not every index (REPLACE deletes and reinserts). Another run's
+ * row of the same id (a redelivery taken at another time) fails the WHERE
+ * and is overwritten by REPLACE_SQL. */
+#define PUT_SQL                                                                            \
+    "INSERT INTO analytics_jobs (" ROW_COLUMNS ") "                                        \
+    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15) "                         \
+    "ON CONFLICT(id) DO UPDATE SET trigger_type = ?3, status = ?4, "                       \
+    "exit_code = ?5, stdout = ?6, stderr = ?7, duration_ms = ?8, "                         \
+    "completed_at = ?10, args = ?11, attempts = ?12, worker = ?13, "                       \
+    "signal = ?14, queue = ?15 "                                                           \
+    "WHERE script = ?2 AND created_at IS ?9"
+#define REPLACE_SQL                                                                        \
+    "INSERT OR REPLACE INTO analytics_jobs (" ROW_COLUMNS ") "                             \
+    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
 
 static int mkdir_parents(const char *path)
 {
@@ -127,8 +149,11 @@ struct store *store_open(const char *path, int busy_timeout_ms, char err[256])
     char *msg = NULL;
     /* NORMAL is durable across process crashes in WAL mode; only a power
      * loss can drop the last commits, which Redis still holds */
-    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
-                     &msg) != SQLITE_OK) {
+    /* cache_size: the worker appends; the pages it touches per job are
+     * the right edges of the table and its indexes, and a leaf of the id
+     * index, so 512 KiB (not the default 2 MiB) keeps its RSS small */
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                     "PRAGMA cache_size=-512;", NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, 256, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
         goto fail;
@@ -137,22 +162,10 @@ struct store *store_open(const char *path, int busy_timeout_ms, char err[256])
         goto fail;
     if (sqlite3_prepare_v3(s->db, "SELECT " ROW_COLUMNS " FROM analytics_jobs WHERE id = ?1", -1,
                            SQLITE_PREPARE_PERSISTENT, &s->get, NULL) != SQLITE_OK ||
-        /* A job's final row updates its running row in place, leaving the
-         * identity columns alone, so only the table and the status index
-         * are written, not every index (REPLACE deletes and reinserts).
-         * Another run's row of the same id (a redelivery taken at another
-         * time) fails the WHERE and is overwritten by the replace. */
-        sqlite3_prepare_v3(s->db, "INSERT INTO analytics_jobs (" ROW_COLUMNS ") "
-                           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15) "
-                           "ON CONFLICT(id) DO UPDATE SET trigger_type = ?3, status = ?4, "
-                           "exit_code = ?5, stdout = ?6, stderr = ?7, duration_ms = ?8, "
-                           "completed_at = ?10, args = ?11, attempts = ?12, worker = ?13, "
-                           "signal = ?14, queue = ?15 "
-                           "WHERE script = ?2 AND created_at IS ?9", -1,
-                           SQLITE_PREPARE_PERSISTENT, &s->put, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(s->db, "INSERT OR REPLACE INTO analytics_jobs (" ROW_COLUMNS ") "
-                           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)", -1,
-                           SQLITE_PREPARE_PERSISTENT, &s->replace, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(s->db, PUT_SQL, -1, SQLITE_PREPARE_PERSISTENT, &s->put, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v3(s->db, REPLACE_SQL, -1, SQLITE_PREPARE_PERSISTENT, &s->replace,
+                           NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(s->db, "SELECT " ROW_COLUMNS " FROM analytics_jobs "
                            "ORDER BY created_at DESC LIMIT ?1", -1,
                            SQLITE_PREPARE_PERSISTENT, &s->recent_all, NULL) != SQLITE_OK ||
@@ -284,11 +297,24 @@ static int put_with(struct store *s, sqlite3_stmt *st, const struct store_row *r
     return rc;
 }
 
+static size_t text_len(const char *t) { return t ? strlen(t) : 0; }
+
 int store_put(struct store *s, const struct store_row *r)
 {
-    int rc = put_with(s, s->put, r);
-    if (rc == SQLITE_EMPTY)
-        rc = put_with(s, s->replace, r);
+    sqlite3_stmt *put = s->put, *replace = s->replace, *own = NULL;
+    int big = text_len(r->stdout_text) + text_len(r->stderr_text) + text_len(r->args_json) >
+              STORE_BIG_ROW;
+    if (big && sqlite3_prepare_v2(s->db, PUT_SQL, -1, &own, NULL) == SQLITE_OK)
+        put = own;
+    int rc = put_with(s, put, r);
+    if (rc == SQLITE_EMPTY) {
+        sqlite3_finalize(own);
+        own = NULL;
+        if (big && sqlite3_prepare_v2(s->db, REPLACE_SQL, -1, &own, NULL) == SQLITE_OK)
+            replace = own;
+        rc = put_with(s, replace, r);
+    }
+    sqlite3_finalize(own);
     return rc == SQLITE_EMPTY ? STORE_ERR : map_rc(rc);
 }
 
