@@ -450,6 +450,33 @@ static void on_delivered(redisAsyncContext *ac, void *reply, void *priv)
     job_free(j);
 }
 
+/* Formats SET key *result EX ttl for Redis, and frees *result: the
+ * result can hold megabytes of output, and hiredis copies a command into
+ * its output buffer, so only two copies live at once (not the result, a
+ * formatted copy and hiredis's). Returns the command, or NULL (result
+ * kept) when out of memory. */
+static char *set_command(const char *key, char **result, int64_t ttl, size_t *len)
+{
+    size_t klen = strlen(key), rlen = strlen(*result);
+    char ttl_s[24];
+    int tlen = snprintf(ttl_s, sizeof ttl_s, "%lld", (long long)ttl);
+    size_t cap = klen + rlen + 128;
+    char *cmd = malloc(cap);
+    if (!cmd)
+        return NULL;
+    size_t n = (size_t)snprintf(cmd, cap, "*5\r\n$3\r\nSET\r\n$%zu\r\n", klen);
+    memcpy(cmd + n, key, klen);
+    n += klen;
+    n += (size_t)snprintf(cmd + n, cap - n, "\r\n$%zu\r\n", rlen);
+    memcpy(cmd + n, *result, rlen);
+    n += rlen;
+    free(*result);
+    *result = NULL;
+    n += (size_t)snprintf(cmd + n, cap - n, "\r\n$2\r\nEX\r\n$%d\r\n%s\r\n", tlen, ttl_s);
+    *len = n;
+    return cmd;
+}
+
 /* Sends the acknowledgement pipeline on the cmd connection. Idempotent:
  * if any part fails it is all sent again (the event may then be seen
  * twice; events are at-least-once, like the jobs). */
@@ -464,18 +491,16 @@ static void job_deliver(struct job *j)
         char key[WORKER_KEY_MAX];
         snprintf(key, sizeof key, "%s:result:%s", w->cfg.prefix, j->row.id);
         int bad = !result || !event;
+        size_t setlen = 0;
+        char *set = bad ? NULL : set_command(key, &result, w->cfg.result_ttl, &setlen);
+        bad = bad || !set;
         if (!bad) {
-            /* argv, not a format: one exact allocation, no format parsing
-             * (the result can hold megabytes of output) */
-            char ttl[24];
-            snprintf(ttl, sizeof ttl, "%lld", (long long)w->cfg.result_ttl);
-            const char *set[] = {"SET", key, result, "EX", ttl};
-            size_t set_len[] = {3, strlen(key), strlen(result), 2, strlen(ttl)};
             const char *pub[] = {"PUBLISH", w->events_key, event};
             size_t pub_len[] = {7, strlen(w->events_key), strlen(event)};
-            rconn_command_argv(w->cmd, NULL, NULL, 5, set, set_len);
+            rconn_command_formatted(w->cmd, NULL, NULL, set, setlen);
             rconn_command_argv(w->cmd, NULL, NULL, 3, pub, pub_len);
         }
+        free(set);
         free(result);
         free(event);
         if (bad) {

@@ -156,3 +156,11 @@ int rconn_command_argv(struct rconn *c, redisCallbackFn *fn, void *priv, int arg
         return -1;
     return redisAsyncCommandArgv(c->ac, fn, priv, argc, argv, argvlen) == REDIS_OK ? 0 : -1;
 }
+
+int rconn_command_formatted(struct rconn *c, redisCallbackFn *fn, void *priv, const char *cmd,
+                            size_t len)
+{
+    if (!c->connected)
+        return -1;
+    return redisAsyncFormattedCommand(c->ac, fn, priv, cmd, len) == REDIS_OK ? 0 : -1;
+}

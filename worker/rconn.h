@@ -35,5 +35,8 @@ int rconn_up(const struct rconn *c);
 int rconn_command(struct rconn *c, redisCallbackFn *fn, void *priv, const char *fmt, ...);
 int rconn_command_argv(struct rconn *c, redisCallbackFn *fn, void *priv, int argc,
                        const char **argv, const size_t *argvlen);
+/* Sends a command already in the protocol's form (cmd, len bytes). */
+int rconn_command_formatted(struct rconn *c, redisCallbackFn *fn, void *priv, const char *cmd,
+                            size_t len);
 
 #endif
