@@ -21,6 +21,7 @@
 
 #include "dead.h"
 #include "log.h"
+#include "orphans.h"
 #include "rconn.h"
 #include "record.h"
 #include "timefmt.h"
@@ -76,15 +77,10 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     step(j);
 }
 
-/* Runs step again after WORKER_RETRY_MS: SQLite was busy or failing.
+/* Runs step again after WORKER_RETRY_MS (SQLite was busy, or a twin runs).
  * Nothing is lost meanwhile: the request is still in the processing list. */
-static void retry_later(struct job *j, void (*step)(struct job *), const char *what)
+static void arm_retry(struct job *j, void (*step)(struct job *))
 {
-    if (!j->busy_logged) {
-        JLOG(LOG_WARN, j, "%s: %s; retrying every %d ms", what, store_errmsg(j->w->store),
-             WORKER_RETRY_MS);
-        j->busy_logged = 1;
-    }
     if (!j->timer)
         j->timer = evtimer_new(j->w->base, on_retry, j);
     else
@@ -92,6 +88,16 @@ static void retry_later(struct job *j, void (*step)(struct job *), const char *w
     j->retry_step = step;
     struct timeval tv = {0, WORKER_RETRY_MS * 1000};
     evtimer_add(j->timer, &tv);
+}
+
+static void retry_later(struct job *j, void (*step)(struct job *), const char *what)
+{
+    if (!j->busy_logged) {
+        JLOG(LOG_WARN, j, "%s: %s; retrying every %d ms", what, store_errmsg(j->w->store),
+             WORKER_RETRY_MS);
+        j->busy_logged = 1;
+    }
+    arm_retry(j, step);
 }
 
 /* Sets text (a malloc'd string or NULL) as a row field, freeing the old. */
@@ -256,6 +262,25 @@ static void job_name(struct job *j)
     }
 }
 
+/* Returns 1 if another job of this worker with the same id has started. */
+static int job_running_elsewhere(const struct job *j)
+{
+    for (const struct job *o = j->w->jobs; o; o = o->next)
+        if (o != j && o->state >= JOB_STARTING && o->state <= JOB_RECORDING &&
+            strcmp(o->row.id, j->req.id) == 0)
+            return 1;
+    return 0;
+}
+
+static void wait_for_twin(struct job *j)
+{
+    if (!j->busy_logged) {
+        JLOG(LOG_INFO, j, "the same id is running in this worker: waiting for it to end");
+        j->busy_logged = 1;
+    }
+    arm_retry(j, job_classify);
+}
+
 static void job_classify(struct job *j)
 {
     char reason[REQUEST_REASON_MAX];
@@ -279,8 +304,18 @@ static void job_classify(struct job *j)
             job_deliver(j);
             return;
         }
-        if (rc == STORE_OK)
+        if (rc == STORE_OK) {
+            /* a redelivery of a job that was running: if this worker runs
+             * it now (the same id pushed twice), wait for that run to end */
             store_row_free(&prev);
+            if (job_running_elsewhere(j)) {
+                wait_for_twin(j);
+                return;
+            }
+            int n = orphans_kill(j->req.id);
+            if (n > 0)
+                JLOG(LOG_WARN, j, "killed %d processes left by an earlier run of this job", n);
+        }
     }
     if (!ok) {
         char at[TIMEFMT_ISO_LEN];

@@ -7,7 +7,7 @@ import subprocess
 import time
 import unittest
 
-from harness import ArunTestCase, WORKER, wait_for
+from harness import ArunTestCase, WORKER, pid_alive, read_pid, wait_for
 
 
 class CrashTests(ArunTestCase):
@@ -31,6 +31,37 @@ class CrashTests(ArunTestCase):
         self.r("PUBLISH", self.key("events"), json.dumps({"id": "marker-end"}))
         self.assertEqual(self.wait_event(sub, "marker-end"), {"id": "marker-end"})
         self.assertEqual(self.r("LLEN", self.key("queue", "default")), 0)
+
+    def test_kill9_leftover_grandchild_is_killed_before_the_rerun(self):
+        a = self.start_worker(ARUN_HEARTBEAT_TTL="1s")
+        sub = self.subscribe()
+        self.push({"id": "orphan-gc", "script": "grandchild", "timeout_ms": 1500})
+        self.wait_row("orphan-gc", "running", 10)
+        pidfile = os.path.join(self.tmp, "grandchild.pid")
+        wait_for(lambda: os.path.exists(pidfile) and os.path.getsize(pidfile), 5, what="pid")
+        first = read_pid(pidfile)
+        a.kill()
+        a.wait()
+        time.sleep(0.3)
+        self.assertTrue(pid_alive(first), "PDEATHSIG does not reach grandchildren")
+        self.start_worker(ARUN_HEARTBEAT_TTL="1s")
+        self.assertEqual(self.wait_event(sub, "orphan-gc")["status"], "timeout")
+        self.assertFalse(pid_alive(first), "the first run's grandchild outlived its job")
+        self.assertIn("killed 1 processes left by an earlier run", self.worker_log(1))
+
+    def test_same_id_twice_at_once_runs_once(self):
+        self.start_worker(ARUN_CONCURRENCY=2)
+        sub = self.subscribe()
+        req = {"id": "twin", "script": "marker", "args": ["twin-ran"]}
+        self.push({"id": "twin", "script": "sleepy", "args": ["0.5"]})
+        self.wait_row("twin", "running")
+        self.push(req)
+        first = self.wait_event(sub, "twin")
+        second = self.wait_event(sub, "twin")
+        self.assertEqual((first["status"], second["status"]), ("success", "success"))
+        self.assertEqual(first["completed_at"], second["completed_at"])  # a re-sent result
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "twin-ran")))
+        self.assertEqual(len(self.rows("id = 'twin'")), 1)
 
     def test_poison_pill_ends_failed_after_three_deliveries(self):
         # a dead worker (no heartbeat) left a request already delivered 3 times
@@ -85,10 +116,10 @@ class CrashTests(ArunTestCase):
         self.assertEqual(len(queued), 1)
         self.assertEqual(json.loads(queued[0])["id"], "long-1")
         self.assertFalse(any(self.processing_lists().values()))
-        # a new worker runs it to the end
+        # a new worker runs it to the end (shortened, so the test is quick)
+        self.r("DEL", self.key("queue", "default"))
         sub = self.subscribe()
         self.start_worker()
-        self.r("DEL", self.key("queue", "default"))
         self.push({"id": "long-1", "script": "sleepy", "args": ["0.1"]})
         self.assertEqual(self.wait_event(sub, "long-1")["status"], "success")
 
