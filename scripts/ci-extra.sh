@@ -22,7 +22,7 @@ for s in "${steps[@]}"; do
     chaos)    cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON >/dev/null &&
               cmake --build build -j"$(nproc)" --target arun-worker >/dev/null &&
               /usr/bin/python3 tests/chaos/soak.py --build build --jobs "${ARUN_SOAK_JOBS:-300}" \
-                --seconds "${ARUN_SOAK_SECONDS:-45}" --workers 3 ;;
+                --seconds "${ARUN_SOAK_SECONDS:-45}" --workers 3 --grandchildren ;;
     *)        echo "unknown step $s" >&2; false ;;
   esac
   rc=$?
