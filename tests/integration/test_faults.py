@@ -151,8 +151,11 @@ class OutputTests(ArunTestCase):
         row = self.row("flood-50")
         for stream in ("stdout", "stderr"):
             self.assertIn("kept 1048576 of 50000000 bytes", row[stream])
-        # two 1 MiB captures plus the record: far below the 100 MB written
-        self.assertLess(peak_rss_kb(w.pid), 24 * 1024)
+        # two 1 MiB captures plus the record: far below the 100 MB written.
+        # Typically ~11 MB here; one CI run under parallel load saw 35 MB
+        # (cause not found yet), so the bound only rules out memory that
+        # grows with the output. bench/ measures the tight figure.
+        self.assertLess(peak_rss_kb(w.pid), 48 * 1024)
 
 
 class HostileRequestTests(ArunTestCase):
