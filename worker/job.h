@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "capture.h"
+#include "log.h"
 #include "request.h"
 #include "spawn.h"
 #include "store.h"
@@ -58,6 +59,11 @@ struct job {
     int kill_stage;             /* 0, 1 TERM sent, 2 KILL sent */
 };
 
+/* Logs a line about job j (with its id and script when known). */
+#define JLOG(lvl, j, ...)                                                                  \
+    log_job(lvl, (j)->row.id[0] ? (j)->row.id : NULL,                                     \
+            (j)->row.script[0] ? (j)->row.script : NULL, __VA_ARGS__)
+
 /* run.c: starts the child. Returns 0, or -1 with errno (nothing started). */
 int run_start(struct job *j);
 /* run.c: SIGKILLs the job's process group now. */
@@ -69,6 +75,9 @@ void run_exited(struct job *j, int wait_status);
 
 /* job.c: called by run.c once the child has exited and its pipes closed. */
 void job_ran(struct job *j);
+/* deliver.c: sends the result, the event and the acknowledgement. */
+void job_deliver(struct job *j);
+
 /* job.c: drops a job without recording it (abandoned at shutdown: its
  * request stays in the processing list and is requeued). */
 void job_forget(struct job *j);
