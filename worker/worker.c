@@ -281,7 +281,14 @@ int main(int argc, char **argv)
     if (setup(&w) != 0)
         return 1;
     signal(SIGPIPE, SIG_IGN);
-    w.base = event_base_new();
+    /* PRECISE_TIMER: libevent otherwise reads CLOCK_MONOTONIC_COARSE,
+     * whose jiffy steps let a 100 ms job deadline fire at 99 ms */
+    struct event_config *ecfg = event_config_new();
+    if (ecfg)
+        event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+    w.base = ecfg ? event_base_new_with_config(ecfg) : NULL;
+    if (ecfg)
+        event_config_free(ecfg);
     if (!w.base)
         return die("cannot create the event loop");
     w.sig_term = evsignal_new(w.base, SIGTERM, on_signal, &w);
