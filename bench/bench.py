@@ -26,6 +26,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from harness import Redis, free_port  # noqa: E402  (the tests' RESP client)
 PYTHON = "/usr/bin/python3"
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -43,79 +45,6 @@ def log(*a):
 
 
 # ---------------------------------------------------------------- Redis ----
-
-class Redis:
-    """A tiny blocking RESP2 client."""
-
-    def __init__(self, port, timeout=60.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    @staticmethod
-    def encode(*args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            if isinstance(a, str):
-                a = a.encode()
-            elif isinstance(a, int):
-                a = str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        return b"".join(out)
-
-    def send_raw(self, data):
-        self.sock.sendall(data)
-
-    def _fill(self):
-        chunk = self.sock.recv(1 << 20)
-        if not chunk:
-            raise ConnectionError("redis closed the connection")
-        self.buf += chunk
-
-    def _line(self):
-        while True:
-            i = self.buf.find(b"\r\n")
-            if i >= 0:
-                line, self.buf = self.buf[:i], self.buf[i + 2:]
-                return line
-            self._fill()
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            self._fill()
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def read(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RuntimeError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self.read() for _ in range(n)]
-        raise RuntimeError("bad reply %r" % line)
-
-    def __call__(self, *args):
-        self.send_raw(self.encode(*args))
-        return self.read()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class RedisServer:
     def __init__(self, aof):
@@ -197,7 +126,7 @@ class Bench:
         with open(os.path.join(self.scripts, "big.py"), "w") as f:
             f.write(BIG_PY)
         self.redis = RedisServer(args.aof)
-        self.r = Redis(self.redis.port)
+        self.r = Redis(self.redis.port, timeout=60)
         self.seq = 0
 
     def close(self):
@@ -241,7 +170,7 @@ class Bench:
                 raise RuntimeError("arun-worker did not start")
             time.sleep(0.01)
         time.sleep(0.1)  # let it issue its first BLMOVE
-        sub = Redis(self.redis.port)
+        sub = Redis(self.redis.port, timeout=60)
         sub("SUBSCRIBE", prefix + ":events")
         tracer = None
         if os.environ.get("ARUN_BENCH_STRACE"):  # a file: strace -c of the worker

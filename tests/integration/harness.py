@@ -47,16 +47,19 @@ def free_port():
 
 
 class Redis:
-    """A tiny blocking RESP2 client: enough for tests."""
+    """A tiny blocking RESP2 client: enough for tests and the benchmarks
+    (bench/bench.py pipelines pushes with encode + send_raw)."""
 
     def __init__(self, port, timeout=10.0):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
 
     def close(self):
         self.sock.close()
 
-    def send(self, *args):
+    @staticmethod
+    def encode(*args):
         out = [b"*%d\r\n" % len(args)]
         for a in args:
             if isinstance(a, str):
@@ -64,23 +67,31 @@ class Redis:
             elif isinstance(a, int):
                 a = str(a).encode()
             out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.sock.sendall(b"".join(out))
+        return b"".join(out)
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def send(self, *args):
+        self.send_raw(self.encode(*args))
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise ConnectionError("redis closed the connection")
+        self.buf += chunk
 
     def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("redis closed the connection")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i], self.buf[i + 2:]
+                return line
+            self._fill()
 
     def _exact(self, n):
         while len(self.buf) < n + 2:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("redis closed the connection")
-            self.buf += chunk
+            self._fill()
         data, self.buf = self.buf[:n], self.buf[n + 2:]
         return data
 
