@@ -13,16 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "parse.h"
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "fuzz_duration: invariant failed: %s (line %d)\n", #cond, \
-                    __LINE__);                                                         \
-            abort();                                                                   \
-        }                                                                              \
-    } while (0)
 
 static void round_trip(int64_t v)
 {
@@ -46,11 +38,9 @@ static void round_trip(int64_t v)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
 
     int64_t ms = -1;
     if (parse_duration_ms(s, &ms) == 0) {

@@ -10,24 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "redis_url.h"
-
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "fuzz_redis_url: invariant failed: %s (line %d)\n", #cond, \
-                    __LINE__);                                                          \
-            abort();                                                                    \
-        }                                                                               \
-    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     static struct redis_url u, u2;
     char err[128], err2[128];
     memset(err, 'x', sizeof err);

@@ -20,18 +20,10 @@
 
 #include <jansson.h>
 
+#include "fuzz.h"
 #include "dead.h"
 #include "request.h"
 #include "utf8.h"
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "fuzz_request: invariant failed: %s (line %d)\n", #cond, \
-                    __LINE__);                                                        \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
 
 static int b64val(int c)
 {
