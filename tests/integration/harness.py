@@ -277,6 +277,16 @@ class ArunTestCase(unittest.TestCase):
             if ev["id"] == job_id:
                 return ev
 
+    def events_until(self, sub, marker_id):
+        """Every event received before the one whose id is marker_id (a
+        marker the test publishes itself), so duplicates can be counted."""
+        seen = []
+        while True:
+            ev = self.next_event(sub)
+            if ev["id"] == marker_id:
+                return seen
+            seen.append(ev)
+
     def wait_events(self, sub, job_ids):
         """Collects the events of several jobs, in whatever order they end."""
         want, got = set(job_ids), {}

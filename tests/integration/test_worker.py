@@ -243,14 +243,17 @@ class CliTests(ArunTestCase):
             self.assertIn("--bogus", out.stderr)
 
     def test_bad_environment_is_a_clear_start_error(self):
-        for var, value, needle in [("ARUN_CONCURRENCY", "zero", "ARUN_CONCURRENCY"),
-                                   ("ARUN_REDIS_URL", "http://x", "ARUN_REDIS_URL"),
-                                   ("ARUN_SCRIPTS_DIR", "/nonexistent", "ARUN_SCRIPTS_DIR"),
-                                   ("ARUN_PYTHON", "/nonexistent/python", "ARUN_PYTHON"),
-                                   ("ARUN_QUEUES", "a b", "ARUN_QUEUES")]:
+        # malformed values are usage errors (2); values that parse but do
+        # not work on this host (missing folder, interpreter) are start-up
+        # failures (1)
+        for var, value, needle, code in [("ARUN_CONCURRENCY", "zero", "ARUN_CONCURRENCY", 2),
+                                         ("ARUN_REDIS_URL", "http://x", "ARUN_REDIS_URL", 1),
+                                         ("ARUN_SCRIPTS_DIR", "/nonexistent", "ARUN_SCRIPTS_DIR", 1),
+                                         ("ARUN_PYTHON", "/nonexistent/python", "ARUN_PYTHON", 1),
+                                         ("ARUN_QUEUES", "a b", "ARUN_QUEUES", 1)]:
             out = subprocess.run([WORKER], env=self.env(**{var: value}), capture_output=True,
                                  text=True, timeout=10)
-            self.assertIn(out.returncode, (1, 2), var)
+            self.assertEqual(out.returncode, code, var)
             self.assertIn(needle, out.stderr, var)
 
 
