@@ -1,5 +1,5 @@
 /*
- * parse: durations and bounded integers from command lines and environment.
+ * parse: durations, sizes and bounded integers from command lines and environment.
  */
 #include "parse.h"
 
@@ -21,7 +21,13 @@ int parse_int_range(const char *s, int64_t min, int64_t max, int64_t *out)
     return 0;
 }
 
-int parse_duration_ms(const char *s, int64_t *out_ms)
+struct unit {
+    const char *name;
+    unsigned long long mult;
+};
+
+/* A whole decimal number followed by one of units (n of them). */
+static int parse_with_units(const char *s, const struct unit *units, size_t n, int64_t *out)
 {
     if (!s || !isdigit((unsigned char)*s))
         return -1;
@@ -30,16 +36,29 @@ int parse_duration_ms(const char *s, int64_t *out_ms)
     unsigned long long v = strtoull(s, &end, 10);
     if (errno)
         return -1;
-    static const struct { const char *unit; unsigned long long mult; } units[] = {
-        {"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
-    };
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (strcmp(end, units[i].unit) == 0) {
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(end, units[i].name) == 0) {
             if (v > (unsigned long long)INT64_MAX / units[i].mult)
                 return -1;
-            *out_ms = (int64_t)(v * units[i].mult);
+            *out = (int64_t)(v * units[i].mult);
             return 0;
         }
     }
     return -1;
+}
+
+int parse_duration_ms(const char *s, int64_t *out_ms)
+{
+    static const struct unit units[] = {
+        {"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+    };
+    return parse_with_units(s, units, sizeof units / sizeof units[0], out_ms);
+}
+
+int parse_size_bytes(const char *s, int64_t *out)
+{
+    static const struct unit units[] = {
+        {"", 1}, {"K", 1024ULL}, {"M", 1024ULL * 1024}, {"G", 1024ULL * 1024 * 1024},
+    };
+    return parse_with_units(s, units, sizeof units / sizeof units[0], out);
 }

@@ -16,4 +16,9 @@ int parse_duration_ms(const char *s, int64_t *out_ms);
  * whole decimal number or is out of range. */
 int parse_int_range(const char *s, int64_t min, int64_t max, int64_t *out);
 
+/* Parses a size in bytes: a bare number, or a number with "K", "M" or "G"
+ * (powers of 1024: "512M", "2G"). Returns 0, or -1 for an empty,
+ * negative, malformed or overflowing value. */
+int parse_size_bytes(const char *s, int64_t *out);
+
 #endif

@@ -122,6 +122,10 @@ static void common_fields(struct jbuf *b, const struct store_row *r)
     field_string(b, "completed_at", r->completed_at[0] ? r->completed_at : NULL);
     field_int(b, "attempts", 1, r->attempts);
     field_int(b, "signal", r->has_signal, r->signal);
+    field_string(b, "started_at", r->started_at[0] ? r->started_at : NULL);
+    field_int(b, "cpu_user_ms", r->cpu_user_ms >= 0, r->cpu_user_ms);
+    field_int(b, "cpu_sys_ms", r->cpu_sys_ms >= 0, r->cpu_sys_ms);
+    field_int(b, "max_rss_kb", r->max_rss_kb >= 0, r->max_rss_kb);
 }
 
 static char *finish(struct jbuf *b)

@@ -13,7 +13,8 @@
 char *record_result_json(const struct store_row *row);
 
 /* The completion event: {"event":"job.completed", id, script, trigger,
- * status, exit_code, duration_ms, created_at, completed_at, attempts}.
+ * status, exit_code, duration_ms, created_at, completed_at, attempts,
+ * signal, started_at, cpu_user_ms, cpu_sys_ms, max_rss_kb}.
  * Returns a string the caller frees, or NULL when out of memory. */
 char *record_event_json(const struct store_row *row);
 

@@ -28,7 +28,8 @@ struct store {
 
 #define ROW_COLUMNS \
     "id, script, trigger_type, status, exit_code, stdout, stderr, duration_ms, " \
-    "created_at, completed_at, args, attempts, worker, signal, queue"
+    "created_at, completed_at, args, attempts, worker, signal, queue, " \
+    "started_at, cpu_user_ms, cpu_sys_ms, max_rss_kb"
 
 /* Each step takes the schema from version i to i+1; see store.h. */
 static const char *const migrations[] = {
@@ -52,6 +53,12 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS idx_analytics_jobs_script ON analytics_jobs(script, created_at);"
     "CREATE INDEX IF NOT EXISTS idx_analytics_jobs_status ON analytics_jobs(status);"
     "CREATE INDEX IF NOT EXISTS idx_analytics_jobs_created_at ON analytics_jobs(created_at);",
+    /* 2: usage of a run, and when it was spawned (created_at is when the
+     * job was first taken and stays across reruns) */
+    "ALTER TABLE analytics_jobs ADD COLUMN started_at TEXT;"
+    "ALTER TABLE analytics_jobs ADD COLUMN cpu_user_ms INTEGER;"
+    "ALTER TABLE analytics_jobs ADD COLUMN cpu_sys_ms INTEGER;"
+    "ALTER TABLE analytics_jobs ADD COLUMN max_rss_kb INTEGER;",
 };
 
 /* A job's final row updates its running row in place, leaving the
@@ -61,15 +68,16 @@ static const char *const migrations[] = {
  * and is overwritten by REPLACE_SQL. */
 #define PUT_SQL                                                                            \
     "INSERT INTO analytics_jobs (" ROW_COLUMNS ") "                                        \
-    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15) "                         \
+    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19) "         \
     "ON CONFLICT(id) DO UPDATE SET trigger_type = ?3, status = ?4, "                       \
     "exit_code = ?5, stdout = ?6, stderr = ?7, duration_ms = ?8, "                         \
     "completed_at = ?10, args = ?11, attempts = ?12, worker = ?13, "                       \
-    "signal = ?14, queue = ?15 "                                                           \
+    "signal = ?14, queue = ?15, started_at = ?16, cpu_user_ms = ?17, "                     \
+    "cpu_sys_ms = ?18, max_rss_kb = ?19 "                                                  \
     "WHERE script = ?2 AND created_at IS ?9"
 #define REPLACE_SQL                                                                        \
     "INSERT OR REPLACE INTO analytics_jobs (" ROW_COLUMNS ") "                             \
-    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"
 
 static int mkdir_parents(const char *path)
 {
@@ -217,9 +225,15 @@ static void column_copy(sqlite3_stmt *st, int col, char *out, size_t outsz)
     snprintf(out, outsz, "%s", t ? (const char *)t : "");
 }
 
-static void read_row(sqlite3_stmt *st, struct store_row *r)
+void store_row_init(struct store_row *r)
 {
     memset(r, 0, sizeof *r);
+    r->duration_ms = r->cpu_user_ms = r->cpu_sys_ms = r->max_rss_kb = -1;
+}
+
+static void read_row(sqlite3_stmt *st, struct store_row *r)
+{
+    store_row_init(r);
     column_copy(st, 0, r->id, sizeof r->id);
     column_copy(st, 1, r->script, sizeof r->script);
     column_copy(st, 2, r->trigger, sizeof r->trigger);
@@ -237,6 +251,10 @@ static void read_row(sqlite3_stmt *st, struct store_row *r)
     r->has_signal = sqlite3_column_type(st, 13) != SQLITE_NULL;
     r->signal = sqlite3_column_int(st, 13);
     column_copy(st, 14, r->queue, sizeof r->queue);
+    column_copy(st, 15, r->started_at, sizeof r->started_at);
+    r->cpu_user_ms = sqlite3_column_type(st, 16) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 16);
+    r->cpu_sys_ms = sqlite3_column_type(st, 17) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 17);
+    r->max_rss_kb = sqlite3_column_type(st, 18) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 18);
 }
 
 int store_get(struct store *s, const char *id, struct store_row *row)
@@ -261,6 +279,14 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s, int empty_
         sqlite3_bind_null(st, i);
     else
         sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static void bind_int64_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v >= 0)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
 }
 
 static int put_with(struct store *s, sqlite3_stmt *st, const struct store_row *r)
@@ -289,6 +315,10 @@ static int put_with(struct store *s, sqlite3_stmt *st, const struct store_row *r
     else
         sqlite3_bind_null(st, 14);
     bind_text_or_null(st, 15, r->queue, 1);
+    bind_text_or_null(st, 16, r->started_at, 1);
+    bind_int64_or_null(st, 17, r->cpu_user_ms);
+    bind_int64_or_null(st, 18, r->cpu_sys_ms);
+    bind_int64_or_null(st, 19, r->max_rss_kb);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE && sqlite3_changes(s->db) == 0)
         rc = SQLITE_EMPTY; /* the upsert's WHERE refused the update */

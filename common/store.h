@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Results of store calls. STORE_BUSY means another connection holds the
  * lock past the busy timeout: nothing was changed, try again later. */
@@ -35,13 +35,21 @@ struct store_row {
     char *stdout_text;
     char *stderr_text;
     int64_t duration_ms;         /* -1: NULL */
-    char created_at[25];
+    char created_at[25];         /* when first taken; kept across reruns */
     char completed_at[25];       /* "": NULL */
     char *args_json;             /* JSON array of the args */
     int attempts;
     char worker[128];
     char queue[65];
+    char started_at[25];         /* "": NULL (never ran) */
+    int64_t cpu_user_ms;         /* -1: NULL; usage from wait4 */
+    int64_t cpu_sys_ms;
+    int64_t max_rss_kb;
 };
+
+/* Clears row to an empty record: every number NULL (-1 or has_* 0), every
+ * text NULL or "". */
+void store_row_init(struct store_row *row);
 
 /* Opens (creating the file and its folder) the database at path, sets WAL
  * and the busy timeout, and creates or migrates the schema. Returns the

@@ -1,10 +1,17 @@
 /*
- * deliver: the acknowledgement of a recorded job, on the cmd connection:
- * SET P:result:ID, PUBLISH the event, then remove the request from the
- * processing list (with its dead letter, in one MULTI, when it has one).
- * The row is committed before any of it, so a subscriber that reads either
- * on the event finds the final record. Every part is idempotent and the
- * whole is re-sent when any part may have failed: events are at-least-once.
+ * deliver: the acknowledgement of a recorded job, all or nothing. One Lua
+ * script, on the cmd connection, checks that the request is still in this
+ * worker's processing list (a worker whose lease was lost announces
+ * nothing for what a peer took over), then sets P:result:ID, appends the
+ * event to P:stream:events, publishes it, pushes the dead letter if any,
+ * and removes the request from the processing list, last.
+ *
+ * The script starts with a "#!lua" shebang: Redis then refuses the whole
+ * script up front when it is out of memory (maxmemory + noeviction),
+ * instead of failing at the first write that grows memory after earlier
+ * writes went through. A refused acknowledgement is retried every second
+ * until it goes through; the row was committed before any of it, so a
+ * subscriber that reads either on the event finds the final record.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,20 +21,39 @@
 #include <hiredis/hiredis.h>
 
 #include "job.h"
+#include "keys.h"
 #include "log.h"
 #include "rconn.h"
 #include "record.h"
 
-static int reply_ok(const redisReply *r)
+#define DELIVER_OUTPUT_MAXLEN "10000" /* entries kept in a live output stream */
+
+/* KEYS: processing list, result, events stream, dead list, output stream.
+ * ARGV: request, result JSON ("" for none), TTL seconds, event JSON (""
+ * for none), events channel, stream MAXLEN, dead envelope ("" for none),
+ * watched ("1": end the output stream), delivery-count key prefix. */
+static const char ACK_SCRIPT[] =
+    "#!lua\n"
+    "if not redis.call('LPOS', KEYS[1], ARGV[1]) then return 0 end\n"
+    "if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end\n"
+    "if ARGV[4] ~= '' then\n"
+    "  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'event', ARGV[4])\n"
+    "  if ARGV[8] == '1' then\n"
+    "    redis.call('XADD', KEYS[5], 'MAXLEN', '~', " DELIVER_OUTPUT_MAXLEN ", '*',\n"
+    "               'fd', 'end', 'data', ARGV[4])\n"
+    "    redis.call('EXPIRE', KEYS[5], ARGV[3])\n"
+    "  end\n"
+    "  redis.call('PUBLISH', ARGV[5], ARGV[4])\n"
+    "end\n"
+    "if ARGV[7] ~= '' then redis.call('LPUSH', KEYS[4], ARGV[7]) end\n"
+    "redis.call('DEL', ARGV[9] .. redis.sha1hex(ARGV[1]))\n"
+    "redis.call('LREM', KEYS[1], 1, ARGV[1])\n"
+    "return 1\n";
+
+static void retry_soon(struct worker *w)
 {
-    if (!r || r->type == REDIS_REPLY_ERROR)
-        return 0;
-    if (r->type == REDIS_REPLY_ARRAY) { /* EXEC: nil if aborted */
-        for (size_t i = 0; i < r->elements; i++)
-            if (r->element[i]->type == REDIS_REPLY_ERROR)
-                return 0;
-    }
-    return r->type != REDIS_REPLY_NIL;
+    struct timeval tv = {1, 0};
+    evtimer_add(w->redeliver_timer, &tv);
 }
 
 static void on_delivered(redisAsyncContext *ac, void *reply, void *priv)
@@ -36,102 +62,79 @@ static void on_delivered(redisAsyncContext *ac, void *reply, void *priv)
     struct job *j = priv;
     redisReply *r = reply;
     j->deliver_inflight = 0;
-    if (!reply_ok(r)) {
-        /* NULL: the connection dropped; the reconnect re-delivers. An
-         * error reply: Redis refused (OOM, read-only); retry shortly. */
-        if (r)
-            JLOG(LOG_WARN, j, "delivering the result failed: %s; retrying",
-                 r->type == REDIS_REPLY_ERROR ? r->str : "transaction aborted");
-        if (r && j->w->redeliver_timer) {
-            struct timeval tv = {1, 0};
-            evtimer_add(j->w->redeliver_timer, &tv);
-        }
+    if (!r)
+        return; /* the connection dropped: re-sent on reconnect */
+    if (r->type != REDIS_REPLY_INTEGER) {
+        /* refused (OOM, read-only replica, a key of the wrong type) */
+        JLOG(LOG_WARN, j, "acknowledging the job failed: %s; retrying every second",
+             r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        retry_soon(j->w);
         return;
     }
-    job_forget(j);
+    if (r->integer == 0)
+        JLOG(LOG_INFO, j, "its request is no longer in this worker's processing list "
+             "(already acknowledged, or taken over by a peer): nothing announced");
+    job_delivered(j);
 }
 
-/* Formats SET key *result EX ttl for Redis, and frees *result: the
- * result can hold megabytes of output, and hiredis copies a command into
- * its output buffer, so only two copies live at once (not the result, a
- * formatted copy and hiredis's). Returns the command, or NULL (result
- * kept) when out of memory. */
-static char *set_command(const char *key, char **result, int64_t ttl, size_t *len)
-{
-    size_t klen = strlen(key), rlen = strlen(*result);
-    char ttl_s[24];
-    int tlen = snprintf(ttl_s, sizeof ttl_s, "%lld", (long long)ttl);
-    size_t cap = klen + rlen + 128;
-    char *cmd = malloc(cap);
-    if (!cmd)
-        return NULL;
-    size_t n = (size_t)snprintf(cmd, cap, "*5\r\n$3\r\nSET\r\n$%zu\r\n", klen);
-    memcpy(cmd + n, key, klen);
-    n += klen;
-    n += (size_t)snprintf(cmd + n, cap - n, "\r\n$%zu\r\n", rlen);
-    memcpy(cmd + n, *result, rlen);
-    n += rlen;
-    free(*result);
-    *result = NULL;
-    n += (size_t)snprintf(cmd + n, cap - n, "\r\n$2\r\nEX\r\n$%d\r\n%s\r\n", tlen, ttl_s);
-    *len = n;
-    return cmd;
-}
-
-/* Sends the acknowledgement pipeline on the cmd connection. Idempotent:
- * if any part fails it is all sent again (the event may then be seen
- * twice; events are at-least-once, like the jobs). */
-void job_deliver(struct job *j)
+void deliver_send(struct job *j)
 {
     struct worker *w = j->w;
     if (j->deliver_inflight || !rconn_up(w->cmd))
-        return; /* job_redeliver_all runs on reconnect */
+        return; /* deliver_retry_all runs on reconnect */
+    char result_key[KEYS_MAX] = "", output_key[KEYS_MAX] = "", stream_key[KEYS_MAX],
+         dead_key[KEYS_MAX], events[KEYS_MAX], delivery[KEYS_MAX];
+    keys_stream(stream_key, w->cfg.prefix);
+    keys_dead(dead_key, w->cfg.prefix);
+    keys_events(events, w->cfg.prefix);
+    keys_delivery(delivery, w->cfg.prefix, "");
+    char *result = NULL, *event = NULL;
     if (j->row.id[0]) {
-        char *result = record_result_json(&j->row);
-        char *event = record_event_json(&j->row);
-        char key[WORKER_KEY_MAX];
-        snprintf(key, sizeof key, "%s:result:%s", w->cfg.prefix, j->row.id);
-        int bad = !result || !event;
-        size_t setlen = 0;
-        char *set = bad ? NULL : set_command(key, &result, w->cfg.result_ttl, &setlen);
-        bad = bad || !set;
-        if (!bad) {
-            const char *pub[] = {"PUBLISH", w->events_key, event};
-            size_t pub_len[] = {7, strlen(w->events_key), strlen(event)};
-            rconn_command_formatted(w->cmd, NULL, NULL, set, setlen);
-            rconn_command_argv(w->cmd, NULL, NULL, 3, pub, pub_len);
-        }
-        free(set);
-        free(result);
-        free(event);
-        if (bad) {
+        keys_result(result_key, w->cfg.prefix, j->row.id);
+        keys_output(output_key, w->cfg.prefix, j->row.id);
+        result = record_result_json(&j->row);
+        event = record_event_json(&j->row);
+        if (!result || !event) {
+            free(result);
+            free(event);
             JLOG(LOG_ERROR, j, "out of memory building the result; retrying");
-            struct timeval tv = {1, 0};
-            evtimer_add(w->redeliver_timer, &tv);
+            retry_soon(w);
             return;
         }
     }
-    const char *lrem[] = {"LREM", w->processing_key, "1", j->raw};
-    size_t lrem_len[] = {4, strlen(w->processing_key), 1, j->rawlen};
-    j->deliver_inflight = 1;
-    if (j->dead) {
-        rconn_command(w->cmd, NULL, NULL, "MULTI");
-        rconn_command(w->cmd, NULL, NULL, "LPUSH %s %s", w->dead_key, j->dead);
-        rconn_command_argv(w->cmd, NULL, NULL, 4, lrem, lrem_len);
-        if (rconn_command(w->cmd, on_delivered, j, "EXEC") < 0)
-            j->deliver_inflight = 0;
-    } else if (rconn_command_argv(w->cmd, on_delivered, j, 4, lrem, lrem_len) < 0) {
-        j->deliver_inflight = 0;
+    char ttl[24], maxlen[24];
+    snprintf(ttl, sizeof ttl, "%lld", (long long)w->cfg.result_ttl);
+    snprintf(maxlen, sizeof maxlen, "%lld", (long long)w->cfg.stream_maxlen);
+    const char *argv[] = {"EVAL", ACK_SCRIPT, "5", w->processing_key, result_key, stream_key,
+                          dead_key, output_key, j->raw, result ? result : "", ttl,
+                          event ? event : "", events, maxlen, j->dead ? j->dead : "",
+                          j->watched ? "1" : "0", delivery};
+    size_t lens[sizeof argv / sizeof argv[0]];
+    for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++)
+        lens[i] = argv[i] == j->raw ? j->rawlen : strlen(argv[i]);
+    char *cmd = NULL;
+    long long len = redisFormatCommandArgv(&cmd, (int)(sizeof argv / sizeof argv[0]), argv, lens);
+    /* the result can hold megabytes of output: free it before hiredis
+     * copies the command into its buffer, so only two copies live at once */
+    free(result);
+    free(event);
+    if (len < 0) {
+        JLOG(LOG_ERROR, j, "out of memory formatting the acknowledgement; retrying");
+        retry_soon(w);
+        return;
     }
+    j->deliver_inflight = 1;
+    if (rconn_command_formatted(w->cmd, on_delivered, j, cmd, (size_t)len) < 0)
+        j->deliver_inflight = 0;
+    redisFreeCommand(cmd);
 }
 
-void job_redeliver_all(struct worker *w)
+void deliver_retry_all(struct worker *w)
 {
     struct job *next;
     for (struct job *j = w->jobs; j; j = next) {
-        next = j->next; /* job_deliver never frees synchronously, but be safe */
+        next = j->next; /* deliver_send never frees synchronously, but be safe */
         if (j->state == JOB_DELIVERING)
-            job_deliver(j);
+            deliver_send(j);
     }
 }
-

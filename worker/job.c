@@ -1,10 +1,9 @@
 /*
- * job: a taken request from arrival to acknowledgement. Every path ends
- * the same way: the row is committed, then P:result:ID is set and the
- * event published, and only then is the request removed from the
- * processing list, so a crash between any two steps leaves the request
- * where recovery finds it (and the store tells a redelivery that the job
- * already finished).
+ * job: a taken request from arrival to acknowledgement, as one state
+ * machine (the diagram is in job.h). job_step() is the only place that
+ * changes a job's state: each state's handler does its work and returns
+ * the next state, or JOB_WAIT when it waits for a reply, a timer or the
+ * child (whose callback then sets the state and steps again).
  */
 #include "job.h"
 
@@ -12,33 +11,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "contain.h"
 #include "dead.h"
+#include "launch.h"
+#include "live.h"
 #include "log.h"
 #include "orphans.h"
-#include "rconn.h"
-#include "record.h"
+#include "run.h"
 #include "timefmt.h"
 #include "utf8.h"
 
-static void job_classify(struct job *j);
-static void job_check(struct job *j);
-static void job_insert_running(struct job *j);
-static void job_record(struct job *j);
+#define JOB_WAIT (-1)  /* the step waits for a reply, a timer or the child */
+#define JOB_FREED (-2) /* the job was freed */
 
+static void job_step(struct job *j);
+
+/* Gives the job's slot back (once): its run is over or will not happen. */
 static void release_slot(struct job *j)
 {
     if (!j->holds_slot)
         return;
     j->holds_slot = 0;
     j->w->running--;
-    take_next(j->w);
+    worker_job_released(j->w);
 }
 
 static void job_free(struct job *j)
@@ -50,49 +50,40 @@ static void job_free(struct job *j)
             break;
         }
     }
-    release_slot(j);
-    run_free(j);
+    int had_slot = j->holds_slot;
+    j->holds_slot = 0;
+    if (had_slot)
+        w->running--;
+    live_free(j->live);
+    run_free(j->run);
     if (j->timer)
         event_free(j->timer);
     request_free(&j->req);
     store_row_free(&j->row);
     free(j->dead);
+    free(j->renamed);
     free(j->raw);
     free(j);
-    worker_check_idle(w);
+    worker_job_released(w);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct job *j = arg;
-    void (*step)(struct job *) = j->retry_step;
-    j->retry_step = NULL;
-    step(j);
+    job_step(arg);
 }
 
-/* Runs step again after WORKER_RETRY_MS (SQLite was busy, or a twin runs).
- * Nothing is lost meanwhile: the request is still in the processing list. */
-static void arm_retry(struct job *j, void (*step)(struct job *))
+/* Steps again in WORKER_RETRY_MS. Nothing is lost meanwhile: the request
+ * is still in the processing list. */
+static int retry_later(struct job *j)
 {
     if (!j->timer)
         j->timer = evtimer_new(j->w->base, on_retry, j);
-    else
-        event_assign(j->timer, j->w->base, -1, 0, on_retry, j);
-    j->retry_step = step;
     struct timeval tv = {0, WORKER_RETRY_MS * 1000};
-    evtimer_add(j->timer, &tv);
-}
-
-static void retry_later(struct job *j, void (*step)(struct job *), const char *what)
-{
-    if (!j->busy_logged) {
-        JLOG(LOG_WARN, j, "%s: %s; retrying every %d ms", what, store_errmsg(j->w->store),
-             WORKER_RETRY_MS);
-        j->busy_logged = 1;
-    }
-    arm_retry(j, step);
+    if (!j->timer || evtimer_add(j->timer, &tv) < 0)
+        JLOG(LOG_ERROR, j, "cannot arm a retry timer: the job waits for the next reconnect");
+    return JOB_WAIT;
 }
 
 /* Sets text (a malloc'd string or NULL) as a row field, freeing the old. */
@@ -100,6 +91,66 @@ static void set_text(char **field, char *text)
 {
     free(*field);
     *field = text;
+}
+
+/* Ends a job that never runs (rejected, cancelled, failed): its row is
+ * written with the reason as stderr. Returns the next state. */
+static int finish_unrun(struct job *j, const char *status, const char *reason)
+{
+    struct store_row *r = &j->row;
+    snprintf(r->status, sizeof r->status, "%s", status);
+    r->has_exit_code = r->has_signal = 0;
+    r->duration_ms = 0;
+    set_text(&r->stdout_text, strdup(""));
+    set_text(&r->stderr_text, utf8_sanitize(reason, strlen(reason), NULL));
+    JLOG(LOG_WARN, j, "%s: %s", status, reason);
+    release_slot(j);
+    return JOB_RECORDING;
+}
+
+/* A store error on a step. Busy or locked: try again (another process
+ * holds the lock; it will let go). Anything else may be permanent
+ * (corrupt file, full disk): try for WORKER_STORE_GIVE_UP_MS, then end the
+ * job "failed" without its row, with its result and event in Redis and
+ * its request dead-lettered, so that no slot and no waiter hangs forever. */
+static int store_trouble(struct job *j, int rc, const char *what)
+{
+    struct worker *w = j->w;
+    if (rc == STORE_BUSY) {
+        if (!j->busy_logged)
+            JLOG(LOG_WARN, j, "%s: %s; retrying every %d ms", what, store_errmsg(w->store),
+                 WORKER_RETRY_MS);
+        j->busy_logged = 1;
+        return retry_later(j);
+    }
+    int64_t now = timefmt_mono_ms();
+    if (!j->store_failing++) {
+        j->store_failing_since = now;
+        log_error("the job store is unhealthy: %s: %s", what, store_errmsg(w->store));
+    }
+    if (now - j->store_failing_since < WORKER_STORE_GIVE_UP_MS)
+        return retry_later(j);
+    char reason[512];
+    snprintf(reason, sizeof reason, "arun could not record this job: %s: %s", what,
+             store_errmsg(w->store));
+    JLOG(LOG_ERROR, j, "%s; giving up: the job ends failed and its request is dead-lettered",
+         reason);
+    char at[TIMEFMT_ISO_LEN];
+    timefmt_now_iso(at);
+    free(j->dead);
+    j->dead = dead_envelope(j->raw, j->rawlen, reason, j->queue, w->id, at);
+    struct store_row *r = &j->row;
+    snprintf(r->status, sizeof r->status, "failed");
+    char *err = NULL;
+    if (asprintf(&err, "%s%s%s", r->stderr_text ? r->stderr_text : "",
+                 r->stderr_text && *r->stderr_text ? "\n" : "", reason) < 0)
+        err = NULL;
+    set_text(&r->stderr_text, err);
+    if (!r->stdout_text)
+        r->stdout_text = strdup("");
+    memcpy(r->completed_at, at, sizeof at);
+    release_slot(j);
+    return JOB_DELIVERING;
 }
 
 static char *args_json(const struct job_request *req)
@@ -120,38 +171,318 @@ static char *args_json(const struct job_request *req)
 static void row_begin(struct job *j)
 {
     struct store_row *r = &j->row;
+    char created[TIMEFMT_ISO_LEN];
+    memcpy(created, r->created_at, sizeof created);
+    store_row_free(r);
+    store_row_init(r);
+    memcpy(r->created_at, created, sizeof created);
     snprintf(r->id, sizeof r->id, "%s", j->req.id);
-    size_t n;
-    char *script = utf8_sanitize(j->req.script, strlen(j->req.script), &n);
+    char *script = utf8_sanitize(j->req.script, strlen(j->req.script), NULL);
     snprintf(r->script, sizeof r->script, "%s", script ? script : "");
     free(script);
     char *trigger = utf8_sanitize(j->req.trigger, strlen(j->req.trigger), NULL);
     snprintf(r->trigger, sizeof r->trigger, "%s", trigger ? trigger : "manual");
     free(trigger);
-    r->attempts = j->req.attempt;
-    r->duration_ms = -1;
+    r->attempts = 1;
     snprintf(r->worker, sizeof r->worker, "%s", j->w->id);
     snprintf(r->queue, sizeof r->queue, "%s", j->queue);
     set_text(&r->args_json, args_json(&j->req));
 }
 
-/* Ends a job that never runs: rejected (bad request, not whitelisted) or
- * failed (delivered too often). */
-static void finish_unrun(struct job *j, const char *status, const char *reason)
+/* ARRIVED -> NAMING | CLAIMING | DELIVERING (a dead letter without an id) */
+static int on_arrived(struct job *j)
 {
-    struct store_row *r = &j->row;
-    snprintf(r->status, sizeof r->status, "%s", status);
-    r->has_exit_code = r->has_signal = 0;
-    r->duration_ms = 0;
-    set_text(&r->stdout_text, strdup(""));
-    char *why = utf8_sanitize(reason, strlen(reason), NULL);
-    set_text(&r->stderr_text, why);
-    JLOG(LOG_WARN, j, "%s: %s", status, reason);
-    release_slot(j);
-    job_record(j);
+    request_free(&j->req);
+    j->parsed = request_parse(j->raw, j->rawlen, &j->req, j->reason) == 0;
+    row_begin(j);
+    if (!j->parsed) {
+        char at[TIMEFMT_ISO_LEN];
+        timefmt_now_iso(at);
+        j->dead = dead_envelope(j->raw, j->rawlen, j->reason, j->queue, j->w->id, at);
+    }
+    if (!j->req.id[0] && !j->parsed) {
+        log_warn("dead-lettered a request without a usable id: %s", j->reason);
+        release_slot(j);
+        return JOB_DELIVERING;
+    }
+    if (j->req.id_given || !j->parsed)
+        return JOB_CLAIMING;
+    char id[37];
+    if (request_new_id(id) < 0 || !(j->renamed = request_with_id(j->raw, j->rawlen, id))) {
+        JLOG(LOG_ERROR, j, "cannot name the request: %s", strerror(errno ? errno : ENOMEM));
+        job_free(j); /* the next reconcile adopts it again */
+        return JOB_FREED;
+    }
+    snprintf(j->req.id, sizeof j->req.id, "%s", id);
+    snprintf(j->row.id, sizeof j->row.id, "%s", id);
+    return JOB_NAMING;
 }
 
-void job_arrive(struct worker *w, const char *raw, size_t len, const char *queue)
+void job_named(struct job *j, int ok)
+{
+    if (ok < 0) {
+        /* unknown whether the rewrite happened: forget the copy; the
+         * reconcile after reconnecting adopts whichever element is there */
+        JLOG(LOG_WARN, j, "connection lost while naming the request; it will be re-read");
+        job_free(j);
+        return;
+    }
+    if (ok) {
+        free(j->raw);
+        j->raw = j->renamed;
+        j->rawlen = strlen(j->raw);
+    } else {
+        free(j->renamed);
+        JLOG(LOG_WARN, j, "could not store the assigned id in the processing list");
+    }
+    j->renamed = NULL;
+    j->state = JOB_CLAIMING;
+    job_step(j);
+}
+
+void job_claimed(struct job *j, int ok, int cancel, int watched, int deliveries)
+{
+    if (!ok) {
+        job_free(j); /* re-adopted from the processing list on reconnect */
+        return;
+    }
+    j->cancel_requested |= cancel;
+    j->watched |= watched;
+    j->deliveries = deliveries;
+    j->state = JOB_DECIDING;
+    job_step(j);
+}
+
+/* Returns 1 if another job of this worker with the same id has started. */
+static int twin_running(const struct job *j)
+{
+    for (const struct job *o = j->w->jobs; o; o = o->next)
+        if (o != j && o->state >= JOB_STARTING && o->state <= JOB_RECORDING &&
+            strcmp(o->row.id, j->req.id) == 0)
+            return 1;
+    return 0;
+}
+
+static int script_exists(const struct worker *w, const char *name)
+{
+    char path[PATH_MAX + WHITELIST_NAME_MAX + 8];
+    snprintf(path, sizeof path, "%s/%s.py", w->scripts_dir, name);
+    return access(path, R_OK) == 0;
+}
+
+/* Checks the script against the whitelist. Returns 0, or -1 with the
+ * reason (naming the script, never the folder's path). */
+static int check_script(struct job *j, char *reason, size_t size)
+{
+    char name[WHITELIST_NAME_MAX + 1], why[256];
+    if (whitelist_normalise(j->req.script, name, why) < 0) {
+        snprintf(reason, size, "script refused: %s", why);
+        return -1;
+    }
+    snprintf(j->row.script, sizeof j->row.script, "%s", name);
+    /* a listed script may have been removed, or a new one added, since
+     * the last scan */
+    if (!whitelist_contains(&j->w->wl, name) || !script_exists(j->w, name)) {
+        if (whitelist_load(&j->w->wl, j->w->scripts_dir) < 0)
+            JLOG(LOG_ERROR, j, "cannot rescan the scripts folder: %s", strerror(errno));
+        if (!whitelist_contains(&j->w->wl, name)) {
+            snprintf(reason, size, "script '%s' is not on the whitelist (no %s.py among the "
+                     "approved scripts)", name, name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* DECIDING -> STARTING | RECORDING (refused, cancelled, failed) |
+ * DELIVERING (already finished: re-send) | itself (store busy, twin) */
+static int on_deciding(struct job *j)
+{
+    struct store_row prev;
+    int rc = store_get(j->w->store, j->req.id, &prev);
+    if (rc != STORE_OK && rc != STORE_NOTFOUND)
+        return store_trouble(j, rc, "reading the job's row");
+    if (rc == STORE_OK && store_status_final(prev.status)) {
+        /* a redelivery of a finished job: acknowledge, do not rerun */
+        store_row_free(&j->row);
+        j->row = prev;
+        JLOG(LOG_INFO, j, "already %s: re-sending its result", prev.status);
+        release_slot(j);
+        return JOB_DELIVERING;
+    }
+    if (rc == STORE_OK) {
+        /* it ran before (on this host) and did not finish: the first take
+         * stays its created_at; a twin running here now is waited for */
+        memcpy(j->row.created_at, prev.created_at, sizeof prev.created_at);
+        store_row_free(&prev);
+        if (twin_running(j)) {
+            if (!j->busy_logged)
+                JLOG(LOG_INFO, j, "the same id is running in this worker: waiting for it");
+            j->busy_logged = 1;
+            return retry_later(j);
+        }
+        int n = orphans_kill(j->req.id);
+        if (n > 0)
+            JLOG(LOG_WARN, j, "killed %d processes left by an earlier run of this job", n);
+    }
+    j->busy_logged = j->store_failing = 0;
+    j->row.attempts = j->deliveries + 1;
+    if (!j->parsed)
+        return finish_unrun(j, "rejected", j->reason);
+    char reason[512];
+    if (j->deliveries >= WORKER_MAX_ATTEMPTS) {
+        j->row.attempts = j->deliveries;
+        snprintf(reason, sizeof reason, "delivered %d times without finishing (the worker "
+                 "running it died each time); not run again", j->deliveries);
+        return finish_unrun(j, "failed", reason);
+    }
+    if (j->cancel_requested)
+        return finish_unrun(j, "cancelled", "cancelled before it started");
+    if (check_script(j, reason, sizeof reason) < 0)
+        return finish_unrun(j, "rejected", reason);
+    if (j->w->stopping) {
+        /* taken but not started when the drain began: leave it listed,
+         * so the final requeue puts it back for another worker */
+        job_free(j);
+        return JOB_FREED;
+    }
+    return JOB_STARTING;
+}
+
+static void on_run_done(struct run *r, void *arg);
+
+/* STARTING -> RUNNING | RECORDING (the spawn failed) | itself (store busy) */
+static int on_starting(struct job *j)
+{
+    struct worker *w = j->w;
+    snprintf(j->row.status, sizeof j->row.status, "running");
+    timefmt_now_iso(j->row.started_at);
+    int rc = store_put(w->store, &j->row);
+    if (rc != STORE_OK)
+        return store_trouble(j, rc, "writing the running row");
+    j->busy_logged = j->store_failing = 0;
+    j->run = launch_job(w, j, on_run_done);
+    if (!j->run) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "cannot start the script: %s", strerror(errno));
+        return finish_unrun(j, "failed", reason);
+    }
+    JLOG(LOG_DEBUG, j, "started pid %d (attempt %d)", (int)run_pid(j->run), j->row.attempts);
+    j->state = JOB_RUNNING;
+    if (j->watched)
+        job_watch(j);
+    return JOB_RUNNING;
+}
+
+/* The child is reaped and its pipes are closed: the run's outcome goes
+ * into the row. RUNNING -> RECORDING */
+static void on_run_done(struct run *r, void *arg)
+{
+    struct job *j = arg;
+    struct worker *w = j->w;
+    const struct run_result *res = run_result(r);
+    struct store_row *row = &j->row;
+    row->duration_ms = res->duration_ms;
+    row->has_exit_code = res->has_exit_code;
+    row->exit_code = res->exit_code;
+    row->has_signal = res->has_signal;
+    row->signal = res->signal;
+    row->cpu_user_ms = res->cpu_user_ms;
+    row->cpu_sys_ms = res->cpu_sys_ms;
+    row->max_rss_kb = res->max_rss_kb;
+    const char *status = res->cause == RUN_CAUSE_TIMEOUT  ? "timeout"
+                         : res->cause == RUN_CAUSE_CANCEL ? "cancelled"
+                         : res->exec_errno                ? "failed"
+                         : res->has_exit_code && res->exit_code == 0 ? "success"
+                                                                     : "error";
+    snprintf(row->status, sizeof row->status, "%s", status);
+    set_text(&row->stdout_text, run_take_text(r, 0));
+    char *err = run_take_text(r, 1);
+    char *note = NULL;
+    if (res->exec_errno) {
+        if (asprintf(&note, "cannot execute %s: %s", w->python, strerror(res->exec_errno)) < 0)
+            note = NULL;
+    } else if (res->cause == RUN_CAUSE_NONE) {
+        const char *limit = launch_limit_hit(&w->limits, res, err);
+        if (limit && asprintf(&note, "arun: %s limit exceeded", limit) < 0)
+            note = NULL;
+    }
+    if (note) {
+        char *joined = NULL;
+        int nl = err && *err && err[strlen(err) - 1] != '\n';
+        if (asprintf(&joined, "%s%s%s\n", err ? err : "", nl ? "\n" : "", note) < 0)
+            joined = NULL;
+        if (joined) {
+            free(err);
+            err = joined;
+        }
+        free(note);
+    }
+    set_text(&row->stderr_text, err);
+    live_flush(j->live);
+    run_free(r);
+    j->run = NULL;
+    JLOG(log_enabled(LOG_DEBUG) ? LOG_DEBUG : LOG_INFO, j, "%s in %lld ms", status,
+         (long long)row->duration_ms);
+    contain_sweep(w); /* what the job left outside its group */
+    release_slot(j);
+    j->state = JOB_RECORDING;
+    job_step(j);
+}
+
+/* RECORDING -> DELIVERING | itself (store busy) */
+static int on_recording(struct job *j)
+{
+    timefmt_now_iso(j->row.completed_at);
+    int rc = store_put(j->w->store, &j->row);
+    if (rc != STORE_OK)
+        return store_trouble(j, rc, "writing the final row");
+    return JOB_DELIVERING;
+}
+
+static void job_step(struct job *j)
+{
+    for (;;) {
+        int next;
+        switch (j->state) {
+        case JOB_ARRIVED:
+            next = on_arrived(j);
+            break;
+        case JOB_NAMING:
+            claim_name(j); /* answered by job_named */
+            next = JOB_WAIT;
+            break;
+        case JOB_CLAIMING:
+            claim_check(j); /* answered by job_claimed */
+            next = JOB_WAIT;
+            break;
+        case JOB_DECIDING:
+            next = on_deciding(j);
+            break;
+        case JOB_STARTING:
+            next = on_starting(j);
+            break;
+        case JOB_RUNNING:
+            next = JOB_WAIT; /* answered by on_run_done */
+            break;
+        case JOB_RECORDING:
+            next = on_recording(j);
+            break;
+        case JOB_DELIVERING:
+            deliver_send(j); /* answered by job_delivered */
+            next = JOB_WAIT;
+            break;
+        default:
+            next = JOB_WAIT;
+        }
+        if (next == JOB_WAIT || next == JOB_FREED)
+            return;
+        j->state = (enum job_state)next;
+    }
+}
+
+void job_arrive(struct worker *w, const char *raw, size_t len, const char *queue,
+                int holds_slot)
 {
     struct job *j = calloc(1, sizeof *j);
     char *copy = malloc(len + 1);
@@ -169,13 +500,15 @@ void job_arrive(struct worker *w, const char *raw, size_t len, const char *queue
     j->raw = copy;
     j->rawlen = len;
     snprintf(j->queue, sizeof j->queue, "%s", queue);
-    j->fds = (struct spawn_fds){-1, -1, -1};
-    j->holds_slot = 1;
-    w->running++;
+    store_row_init(&j->row);
+    timefmt_now_iso(j->row.created_at);
+    j->holds_slot = holds_slot;
+    if (holds_slot)
+        w->running++;
     j->next = w->jobs;
     w->jobs = j;
-    timefmt_now_iso(j->row.created_at);
-    job_classify(j);
+    j->state = JOB_ARRIVED;
+    job_step(j);
 }
 
 int job_holds(const struct worker *w, const char *raw, size_t len)
@@ -186,265 +519,40 @@ int job_holds(const struct worker *w, const char *raw, size_t len)
     return 0;
 }
 
-struct job *job_by_pid(struct worker *w, pid_t pid)
+struct job *job_find(struct worker *w, const char *id)
 {
     for (struct job *j = w->jobs; j; j = j->next)
-        if (j->pid == pid)
+        if (j->row.id[0] && strcmp(j->row.id, id) == 0)
             return j;
     return NULL;
 }
 
-static void on_named(redisAsyncContext *ac, void *reply, void *priv)
+void job_cancel(struct job *j)
 {
-    (void)ac;
-    struct job *j = priv;
-    redisReply *r = reply;
-    if (!r) {
-        /* unknown whether the rewrite happened: forget the copy; the
-         * reconcile after reconnecting adopts whichever element is there */
-        JLOG(LOG_WARN, j, "connection lost while naming the request; it will be re-read");
-        job_free(j);
-        return;
+    if (j->state >= JOB_RECORDING)
+        return; /* it has ended: a finished job is left as it was */
+    j->cancel_requested = 1;
+    if (j->state == JOB_RUNNING && j->run) {
+        JLOG(LOG_INFO, j, "cancel requested: SIGTERM to its process group");
+        run_stop(j->run, RUN_CAUSE_CANCEL);
     }
-    if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
-        free(j->raw);
-        j->raw = j->dead; /* job_classify left the renamed request here */
-        j->rawlen = strlen(j->raw);
-        j->dead = NULL;
-    } else {
-        JLOG(LOG_WARN, j, "could not store the assigned id in the processing list (%s)",
-             r->type == REDIS_REPLY_ERROR ? r->str : "element not found");
-        free(j->dead);
-        j->dead = NULL;
-    }
-    j->state = JOB_ARRIVED;
-    job_check(j);
+    /* before it starts, DECIDING sees the flag */
 }
 
-/* Replaces the request's element in the processing list by one that
- * carries the id chosen here, atomically. */
-static const char NAME_SCRIPT[] =
-    "local i = redis.call('LPOS', KEYS[1], ARGV[1], 'RANK', -1)\n"
-    "if not i then return 0 end\n"
-    "redis.call('LSET', KEYS[1], i, ARGV[2])\n"
-    "return 1\n";
-
-static void job_name(struct job *j)
+void job_watch(struct job *j)
 {
-    char id[37];
-    if (request_new_id(id) < 0) {
-        JLOG(LOG_ERROR, j, "no random id: %s", strerror(errno));
-        job_free(j); /* reconcile will adopt it again */
-        return;
-    }
-    snprintf(j->req.id, sizeof j->req.id, "%s", id);
-    snprintf(j->row.id, sizeof j->row.id, "%s", id);
-    char *named = request_with_id(j->raw, j->rawlen, id);
-    if (!named) {
-        job_free(j);
-        return;
-    }
-    j->dead = named; /* parked here until on_named takes it */
-    j->state = JOB_NAMING;
-    const char *argv[] = {"EVAL", NAME_SCRIPT, "1", j->w->processing_key, j->raw, named};
-    size_t lens[] = {4, sizeof NAME_SCRIPT - 1, 1, strlen(j->w->processing_key), j->rawlen,
-                     strlen(named)};
-    /* on the take connection, so it is ordered with takes and reconciles */
-    if (rconn_command_argv(j->w->take, on_named, j, 6, argv, lens) < 0) {
-        free(j->dead);
-        j->dead = NULL;
-        job_free(j);
-    }
+    j->watched = 1;
+    if (j->state == JOB_RUNNING && j->run && !j->live)
+        j->live = live_start(j->w, j->row.id, j->run);
 }
 
-/* Returns 1 if another job of this worker with the same id has started. */
-static int job_running_elsewhere(const struct job *j)
-{
-    for (const struct job *o = j->w->jobs; o; o = o->next)
-        if (o != j && o->state >= JOB_STARTING && o->state <= JOB_RECORDING &&
-            strcmp(o->row.id, j->req.id) == 0)
-            return 1;
-    return 0;
-}
+void job_delivered(struct job *j) { job_free(j); }
 
-static void wait_for_twin(struct job *j)
+void job_drop(struct job *j)
 {
-    if (!j->busy_logged) {
-        JLOG(LOG_INFO, j, "the same id is running in this worker: waiting for it to end");
-        j->busy_logged = 1;
-    }
-    arm_retry(j, job_classify);
-}
-
-static void job_classify(struct job *j)
-{
-    char reason[REQUEST_REASON_MAX];
-    request_free(&j->req);
-    int ok = request_parse(j->raw, j->rawlen, &j->req, reason) == 0;
-    row_begin(j);
-    if (j->req.id[0]) {
-        struct store_row prev;
-        int rc = store_get(j->w->store, j->req.id, &prev);
-        if (rc == STORE_BUSY || rc == STORE_ERR) {
-            retry_later(j, job_classify, "reading the job's row");
-            return;
-        }
-        if (rc == STORE_OK && store_status_final(prev.status)) {
-            /* a redelivery of a finished job: acknowledge, do not rerun */
-            store_row_free(&j->row);
-            j->row = prev;
-            JLOG(LOG_INFO, j, "already %s: re-sending its result", prev.status);
-            release_slot(j);
-            j->state = JOB_DELIVERING;
-            job_deliver(j);
-            return;
-        }
-        if (rc == STORE_OK) {
-            /* a redelivery of a job that was running: if this worker runs
-             * it now (the same id pushed twice), wait for that run to end */
-            store_row_free(&prev);
-            if (job_running_elsewhere(j)) {
-                wait_for_twin(j);
-                return;
-            }
-            int n = orphans_kill(j->req.id);
-            if (n > 0)
-                JLOG(LOG_WARN, j, "killed %d processes left by an earlier run of this job", n);
-        }
-    }
-    if (!ok) {
-        char at[TIMEFMT_ISO_LEN];
-        timefmt_now_iso(at);
-        j->dead = dead_envelope(j->raw, j->rawlen, reason, j->queue, j->w->id, at);
-        if (!j->req.id[0]) {
-            log_warn("dead-lettered a request without a usable id: %s", reason);
-            release_slot(j);
-            j->state = JOB_DELIVERING;
-            job_deliver(j);
-            return;
-        }
-        finish_unrun(j, "rejected", reason);
-        return;
-    }
-    if (!j->req.id_given) {
-        job_name(j);
-        return;
-    }
-    job_check(j);
-}
-
-static int script_exists(const struct worker *w, const char *name)
-{
-    char path[PATH_MAX + WHITELIST_NAME_MAX + 8];
-    snprintf(path, sizeof path, "%s/%s.py", w->scripts_dir, name);
-    return access(path, R_OK) == 0;
-}
-
-static void job_check(struct job *j)
-{
-    char reason[PATH_MAX + 512];
-    char name[WHITELIST_NAME_MAX + 1];
-    if (j->req.attempt > WORKER_MAX_ATTEMPTS) {
-        snprintf(reason, sizeof reason,
-                 "delivered %d times without finishing (the worker running it died each "
-                 "time); not run again", j->req.attempt - 1);
-        j->row.attempts = j->req.attempt - 1;
-        finish_unrun(j, "failed", reason);
-        return;
-    }
-    char why[256];
-    if (whitelist_normalise(j->req.script, name, why) < 0) {
-        snprintf(reason, sizeof reason, "script refused: %s", why);
-        finish_unrun(j, "rejected", reason);
-        return;
-    }
-    snprintf(j->row.script, sizeof j->row.script, "%s", name);
-    /* a listed script may have been removed since the last scan */
-    if (!whitelist_contains(&j->w->wl, name) || !script_exists(j->w, name)) {
-        /* it may have been added since the last scan */
-        if (whitelist_load(&j->w->wl, j->w->scripts_dir) < 0)
-            JLOG(LOG_ERROR, j, "cannot rescan %s: %s", j->w->scripts_dir, strerror(errno));
-        if (!whitelist_contains(&j->w->wl, name)) {
-            snprintf(reason, sizeof reason, "script '%s' is not on the whitelist (no %s.py in %s)",
-                     name, name, j->w->scripts_dir);
-            finish_unrun(j, "rejected", reason);
-            return;
-        }
-    }
-    job_insert_running(j);
-}
-
-static void job_insert_running(struct job *j)
-{
-    if (j->w->stopping) {
-        /* taken but not started when the drain began: leave it listed,
-         * so the final requeue puts it back for another worker */
-        job_free(j);
-        return;
-    }
-    j->state = JOB_STARTING;
-    snprintf(j->row.status, sizeof j->row.status, "running");
-    int rc = store_put(j->w->store, &j->row);
-    if (rc != STORE_OK) {
-        retry_later(j, job_insert_running, "writing the running row");
-        return;
-    }
-    j->busy_logged = 0;
-    if (run_start(j) < 0) {
-        char reason[256];
-        snprintf(reason, sizeof reason, "cannot start the script: %s", strerror(errno));
-        finish_unrun(j, "failed", reason);
-        return;
-    }
-    j->state = JOB_RUNNING;
-    JLOG(LOG_DEBUG, j, "started pid %d (attempt %d)", (int)j->pid, j->req.attempt);
-}
-
-void job_ran(struct job *j)
-{
-    struct store_row *r = &j->row;
-    int st = j->wait_status;
-    r->duration_ms = timefmt_mono_ms() - j->start_ms;
-    r->has_exit_code = WIFEXITED(st);
-    r->exit_code = r->has_exit_code ? WEXITSTATUS(st) : 0;
-    r->has_signal = WIFSIGNALED(st);
-    r->signal = r->has_signal ? WTERMSIG(st) : 0;
-    const char *status = j->timed_out ? "timeout"
-                         : j->exec_errno ? "failed"
-                         : r->has_exit_code && r->exit_code == 0 ? "success"
-                                                                  : "error";
-    snprintf(r->status, sizeof r->status, "%s", status);
-    set_text(&r->stdout_text, capture_text(&j->out));
-    char *err = capture_text(&j->err);
-    if (j->exec_errno) {
-        char *msg = NULL;
-        if (asprintf(&msg, "cannot execute %s: %s\n%s", j->w->python, strerror(j->exec_errno),
-                     err ? err : "") < 0)
-            msg = NULL;
-        free(err);
-        err = msg;
-        r->has_exit_code = 0;
-    }
-    set_text(&r->stderr_text, err);
-    run_free(j); /* the output now lives in the row */
-    JLOG(log_enabled(LOG_DEBUG) ? LOG_DEBUG : LOG_INFO, j, "%s in %lld ms", status,
-         (long long)r->duration_ms);
-    release_slot(j);
-    job_record(j);
-}
-
-static void job_record(struct job *j)
-{
-    j->state = JOB_RECORDING;
-    char now[TIMEFMT_ISO_LEN];
-    timefmt_now_iso(now);
-    memcpy(j->row.completed_at, now, sizeof now);
-    if (store_put(j->w->store, &j->row) != STORE_OK) {
-        retry_later(j, job_record, "writing the final row");
-        return;
-    }
-    j->state = JOB_DELIVERING;
-    job_deliver(j);
+    if (j->run)
+        run_stop(j->run, RUN_CAUSE_ABANDON); /* run_free SIGKILLs the group */
+    job_free(j);
 }
 
 void job_abandon_all(struct worker *w)
@@ -452,36 +560,10 @@ void job_abandon_all(struct worker *w)
     struct job *next;
     for (struct job *j = w->jobs; j; j = next) {
         next = j->next;
-        if (j->state == JOB_RUNNING) {
-            j->abandoned = 1;
-            run_kill(j);
-        } else if (j->state != JOB_NAMING && j->state != JOB_DELIVERING) {
-            /* not started, or its row cannot be written (SQLite locked):
-             * its request stays listed and is requeued. NAMING waits for
-             * its reply, which then finds the worker stopping. */
-            job_free(j);
-        }
-    }
-}
-
-void job_reap(struct worker *w)
-{
-    for (;;) {
-        siginfo_t si = {0};
-        /* peek first (WNOWAIT): the group is killed while its leader is
-         * still a zombie, so its id cannot have been reused */
-        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
-            return;
-        pid_t pid = si.si_pid;
-        struct job *j = job_by_pid(w, pid);
-        if (j)
-            killpg(pid, SIGKILL); /* no process of the job outlives the job */
-        int st;
-        if (waitpid(pid, &st, 0) < 0)
+        /* NAMING and CLAIMING wait for their reply, which then finds the
+         * worker stopping; DELIVERING waits for Redis (or the forced exit) */
+        if (j->state == JOB_NAMING || j->state == JOB_CLAIMING || j->state == JOB_DELIVERING)
             continue;
-        if (j)
-            run_exited(j, st);
+        job_drop(j);
     }
 }
-
-void job_forget(struct job *j) { job_free(j); }

@@ -1,15 +1,27 @@
 /*
- * job.h: one taken request, shared by job.c (deciding, recording,
- * acknowledging) and run.c (the child process). Internal to worker/.
+ * job.h: one taken request, from arrival to acknowledgement, as one state
+ * machine (job.c). Internal to worker/.
  *
- * Life of a job: ARRIVED (parsed, checked against the store and the
- * whitelist) -> NAMING (only when the producer gave no id: the element in
- * the processing list is rewritten with the id we chose, so a crash cannot
- * give it a second one) -> STARTING (the running row is written) ->
- * RUNNING (child, pipes, timers) -> RECORDING (the final row) ->
- * DELIVERING (result, event, removal from the processing list) -> freed.
- * Refused and already-finished requests go from ARRIVED straight to
- * RECORDING or DELIVERING.
+ *   ARRIVED ──parse──> NAMING (no id: our UUID is written into the
+ *      │                 │      processing list first) ──┐
+ *      │                 v                                │
+ *      └──────────────> CLAIMING (Redis: cancelled? watched? deliveries)
+ *                          v
+ *                       DECIDING (store + whitelist: run, refuse, re-send,
+ *                          │       or wait for a twin of the same id)
+ *                          v
+ *                       STARTING (running row, spawn) ──> RUNNING (run.c)
+ *                                                           v
+ *      refusals, cancels, spawn failures ───────────────> RECORDING (final row)
+ *                                                           v
+ *      finished redeliveries, dead letters ─────────────> DELIVERING (deliver.c)
+ *                                                           v
+ *                                                         freed
+ *
+ * Every path ends the same way: the row is committed, then one atomic
+ * acknowledgement sets P:result:ID, appends the event to the stream,
+ * publishes it and removes the request from the processing list. A crash
+ * between any two steps leaves the request where recovery finds it.
  */
 #ifndef ARUN_JOB_H
 #define ARUN_JOB_H
@@ -17,17 +29,25 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "capture.h"
 #include "log.h"
 #include "request.h"
-#include "spawn.h"
 #include "store.h"
 #include "worker.h"
 
-enum job_state { JOB_ARRIVED, JOB_NAMING, JOB_STARTING, JOB_RUNNING, JOB_RECORDING,
-                 JOB_DELIVERING };
+enum job_state {
+    JOB_ARRIVED,
+    JOB_NAMING,
+    JOB_CLAIMING,
+    JOB_DECIDING,
+    JOB_STARTING,
+    JOB_RUNNING,
+    JOB_RECORDING,
+    JOB_DELIVERING,
+};
 
 struct event;
+struct run;
+struct live;
 
 struct job {
     struct worker *w;
@@ -37,26 +57,22 @@ struct job {
     size_t rawlen;
     char queue[REQUEST_QUEUE_MAX + 1];
     struct job_request req;
+    int parsed;                 /* request_parse accepted it */
+    char reason[REQUEST_REASON_MAX]; /* why it did not */
     char *dead;                 /* envelope for P:dead, or NULL; owned */
+    char *renamed;              /* NAMING: the element with our id; owned */
     struct store_row row;       /* the record being written; texts owned */
+    struct run *run;            /* RUNNING: the child; owned */
+    struct live *live;          /* live output while watched; owned */
     int holds_slot;
-    int abandoned;              /* killed at shutdown: leave it for a peer */
-    int deliver_inflight;       /* a delivery's replies are awaited */
+    int cancel_requested;       /* a cancel arrived (or was found) for this id */
+    int watched;                /* someone follows its output */
+    int deliveries;             /* earlier deliveries counted by recovery */
+    int deliver_inflight;       /* an acknowledgement's reply is awaited */
+    int store_failing;          /* consecutive permanent store errors */
+    int64_t store_failing_since;
     int busy_logged;
-    struct event *timer;        /* retries, timeout, grace, linger */
-    void (*retry_step)(struct job *); /* what the timer retries, if retrying */
-
-    /* run.c */
-    pid_t pid;                  /* 0 when no child */
-    struct spawn_fds fds;       /* -1 once closed */
-    struct event *out_ev, *err_ev;
-    struct capture out, err;
-    int exec_errno;
-    int64_t start_ms;
-    int exited;
-    int wait_status;
-    int timed_out;
-    int kill_stage;             /* 0, 1 TERM sent, 2 KILL sent */
+    struct event *timer;        /* retries of a step (store busy, twin) */
 };
 
 /* Logs a line about job j (with its id and script when known). */
@@ -64,24 +80,69 @@ struct job {
     log_job(lvl, (j)->row.id[0] ? (j)->row.id : NULL,                                     \
             (j)->row.script[0] ? (j)->row.script : NULL, __VA_ARGS__)
 
-/* run.c: starts the child. Returns 0, or -1 with errno (nothing started). */
-int run_start(struct job *j);
-/* run.c: SIGKILLs the job's process group now. */
-void run_kill(struct job *j);
-/* run.c: frees what run_start set up (events, fds, captures). */
-void run_free(struct job *j);
-/* run.c: called for a reaped child of this job. */
-void run_exited(struct job *j, int wait_status);
+/* Takes the request raw[0..len) that was moved into this worker's
+ * processing list from queue, and runs it to its end. holds_slot: whether
+ * it counts against the concurrency (a request pulled out of its queue
+ * only to be cancelled does not). Out of memory leaves the element listed
+ * for the next reconcile. */
+void job_arrive(struct worker *w, const char *raw, size_t len, const char *queue,
+                int holds_slot);
 
-/* job.c: called by run.c once the child has exited and its pipes closed. */
-void job_ran(struct job *j);
-/* deliver.c: sends the result, the event and the acknowledgement. */
-void job_deliver(struct job *j);
+/* Returns 1 if a job of w holds exactly this processing-list element. */
+int job_holds(const struct worker *w, const char *raw, size_t len);
 
-/* job.c: drops a job without recording it (abandoned at shutdown: its
- * request stays in the processing list and is requeued). */
-void job_forget(struct job *j);
-/* job.c: finds the job whose child is pid, or NULL. */
-struct job *job_by_pid(struct worker *w, pid_t pid);
+/* Returns the job of w with this id, or NULL. */
+struct job *job_find(struct worker *w, const char *id);
+
+/* Asks for job j to be cancelled: before it starts it ends "cancelled"
+ * without running; while it runs its group gets SIGTERM, then SIGKILL
+ * after the grace, and it ends "cancelled" unless it had already timed
+ * out; after that, nothing changes. */
+void job_cancel(struct job *j);
+
+/* Someone started to follow j's output: stream it (live.c). */
+void job_watch(struct job *j);
+
+/* Called by claim.c with what Redis knows of the request: cancel (1 if a
+ * cancel is recorded), watched, and deliveries counted by recovery; or
+ * with ok = 0 when the connection dropped (the job is then forgotten and
+ * re-adopted on reconnect). */
+void job_claimed(struct job *j, int ok, int cancel, int watched, int deliveries);
+
+/* Called by claim.c when naming ended: ok = 1 if the element now carries
+ * j->req.id, 0 if it could not be renamed (it runs under the id anyway),
+ * -1 when the connection dropped (forgotten, re-adopted on reconnect). */
+void job_named(struct job *j, int ok);
+
+/* Called by deliver.c once the acknowledgement went through (or found
+ * that the request is no longer ours): frees the job. */
+void job_delivered(struct job *j);
+
+/* Drops j without recording or announcing anything: its child (if any) is
+ * SIGKILLed with its group, and its request is left where it is (in the
+ * processing list, to be requeued; or already taken by a peer, after a
+ * lost lease). Frees j. */
+void job_drop(struct job *j);
+
+/* Drops every job that has not started, and SIGKILLs running ones, whose
+ * requests go back to their queues (shutdown deadline). */
+void job_abandon_all(struct worker *w);
+
+/* deliver.c: sends the acknowledgement of a recorded job (result, stream,
+ * event, removal, dead letter), all or nothing, retried until it goes
+ * through. */
+void deliver_send(struct job *j);
+
+/* deliver.c: re-sends the acknowledgement of every job waiting for one
+ * (after a reconnect or a refused attempt). */
+void deliver_retry_all(struct worker *w);
+
+/* claim.c: writes j->renamed in place of j->raw in the processing list;
+ * answers with job_named. */
+void claim_name(struct job *j);
+
+/* claim.c: asks Redis whether j is cancelled or watched and how often it
+ * was delivered; answers with job_claimed. */
+void claim_check(struct job *j);
 
 #endif

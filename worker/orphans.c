@@ -15,31 +15,62 @@
 #define ORPHANS_ENV_MAX (256 * 1024) /* read at most this much of an environment */
 #define ORPHANS_DEPTH_MAX 64
 
-/* Returns 1 if process pid has the variable entry "ARUN_JOB_ID=id". */
-static int has_job(pid_t pid, const char *entry, size_t entry_len)
+/* Reads the environment of pid (NUL-separated entries) into a static
+ * buffer. Returns it with its length in *len, or NULL. */
+static const char *read_environ(pid_t pid, size_t *len)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 0;
+        return NULL;
     static char buf[ORPHANS_ENV_MAX];
-    size_t len = 0;
-    ssize_t n;
-    while (len < sizeof buf && (n = read(fd, buf + len, sizeof buf - len)) > 0)
-        len += (size_t)n;
+    size_t n = 0;
+    ssize_t got;
+    while (n < sizeof buf && (got = read(fd, buf + n, sizeof buf - n)) > 0)
+        n += (size_t)got;
     close(fd);
-    /* entries are NUL-separated; the match must be a whole entry */
-    for (size_t i = 0; i < len;) {
+    *len = n;
+    return buf;
+}
+
+/* Finds the whole entry starting with prefix in pid's environment.
+ * Returns it (prefix included) with its length in *elen, or NULL. */
+static const char *find_entry(pid_t pid, const char *prefix, size_t *elen)
+{
+    size_t len, plen = strlen(prefix);
+    const char *buf = read_environ(pid, &len);
+    for (size_t i = 0; buf && i < len;) {
         size_t e = strnlen(buf + i, len - i);
-        if (e == entry_len && memcmp(buf + i, entry, entry_len) == 0)
-            return 1;
+        if (e >= plen && memcmp(buf + i, prefix, plen) == 0) {
+            *elen = e;
+            return buf + i;
+        }
         i += e + 1;
     }
+    return NULL;
+}
+
+/* Returns 1 if process pid has the variable entry "ARUN_JOB_ID=id". */
+static int has_job(pid_t pid, const char *entry, size_t entry_len)
+{
+    size_t e;
+    const char *found = find_entry(pid, "ARUN_JOB_ID=", &e);
+    return found && e == entry_len && memcmp(found, entry, entry_len) == 0;
+}
+
+int orphans_job_id(pid_t pid, char *out, size_t size)
+{
+    size_t e;
+    const char *found = find_entry(pid, "ARUN_JOB_ID=", &e);
+    if (!found || e - 12 >= size)
+        return -1;
+    memcpy(out, found + 12, e - 12);
+    out[e - 12] = '\0';
     return 0;
 }
 
-static pid_t parent_of(pid_t pid)
+pid_t orphans_parent_of(pid_t pid)
 {
     char path[64], stat[512];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -88,10 +119,10 @@ int orphans_kill(const char *job_id)
             continue;
         /* climb to the job's topmost process: a live job hangs from a
          * worker (its script's parent); an orphan from init or a reaper */
-        pid_t up = parent_of(pid);
+        pid_t up = orphans_parent_of(pid);
         for (int depth = 0; up > 1 && depth < ORPHANS_DEPTH_MAX &&
                             has_job(up, entry, (size_t)entry_len); depth++)
-            up = parent_of(up);
+            up = orphans_parent_of(up);
         if (up > 1 && is_worker(up))
             continue;
         if (kill(pid, SIGKILL) == 0)

@@ -9,8 +9,18 @@
 #ifndef ARUN_ORPHANS_H
 #define ARUN_ORPHANS_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 /* SIGKILLs the orphaned processes of job_id. Returns how many were
  * killed (0 when /proc cannot be read). */
 int orphans_kill(const char *job_id);
+
+/* The parent of pid from /proc/PID/stat, or 0 when it cannot be read. */
+pid_t orphans_parent_of(pid_t pid);
+
+/* Copies the ARUN_JOB_ID of process pid into out (size bytes). Returns 0,
+ * or -1 when it has none (or it cannot be read). */
+int orphans_job_id(pid_t pid, char *out, size_t size);
 
 #endif

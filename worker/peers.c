@@ -17,51 +17,61 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "cancel.h"
+#include "contain.h"
+#include "job.h"
+#include "keys.h"
 #include "log.h"
 #include "rconn.h"
 #include "timefmt.h"
 #include "worker.h"
 
-/* ARGV: prefix, worker id, fallback queue, count a delivery (1/0),
- * force (1: the caller is that worker, leaving). The request's own
- * "queue" field, which arun-submit sets, says where it goes back; a
- * request without one goes to the caller's first queue. The attempt
- * count is appended as a last "attempt" member (a later duplicate key
- * wins in both cjson and jansson), so the request is otherwise untouched. */
+/* KEYS: the peer's heartbeat, its processing list, the workers set.
+ * ARGV: the peer's id, the queue key prefix ("P:queue:"), the fallback
+ * queue, count a delivery (1/0), force (1: the caller is that worker,
+ * leaving), the delivery-count key prefix. The request's own "queue"
+ * field, which arun-submit sets, says where it goes back; a request
+ * without one (or that cjson cannot read) goes to the caller's first
+ * queue. Deliveries are counted beside the request, in
+ * P:delivery:SHA1(request) (claim.c reads it), never inside it. */
 static const char RECOVER_SCRIPT[] =
-    "local p, id = ARGV[1], ARGV[2]\n"
-    "if ARGV[5] ~= '1' and redis.call('EXISTS', p .. ':worker:' .. id) == 1 then return -1 end\n"
-    "local list = p .. ':processing:' .. id\n"
+    "if ARGV[5] ~= '1' and redis.call('EXISTS', KEYS[1]) == 1 then return -1 end\n"
     "local n = 0\n"
     "while true do\n"
-    "  local raw = redis.call('RPOP', list)\n"
+    "  local raw = redis.call('RPOP', KEYS[2])\n"
     "  if not raw then break end\n"
     "  local q = ARGV[3]\n"
     "  local ok, req = pcall(cjson.decode, raw)\n"
-    "  if ok and type(req) == 'table' then\n"
-    "    if type(req.queue) == 'string' and #req.queue <= 64 and\n"
-    "       string.find(req.queue, '^[%w%._:%-]+$') then q = req.queue end\n"
-    "    if ARGV[4] == '1' and next(req) ~= nil then\n"
-    "      local a = math.floor(tonumber(req.attempt) or 1)\n"
-    "      raw = (string.gsub(raw, '}%s*$', ',\"attempt\":' .. (a + 1) .. '}', 1))\n"
-    "    end\n"
+    "  if ok and type(req) == 'table' and type(req.queue) == 'string' and\n"
+    "     #req.queue <= 64 and string.find(req.queue, '^[%w%._:%-]+$') then q = req.queue end\n"
+    "  if ARGV[4] == '1' then\n"
+    "    local k = ARGV[6] .. redis.sha1hex(raw)\n"
+    "    redis.call('INCR', k)\n"
+    "    redis.call('EXPIRE', k, 604800)\n"
     "  end\n"
-    "  redis.call('LPUSH', p .. ':queue:' .. q, raw)\n"
+    "  redis.call('LPUSH', ARGV[2] .. q, raw)\n"
     "  n = n + 1\n"
     "end\n"
-    "redis.call('SREM', p .. ':workers', id)\n"
-    "if ARGV[5] == '1' then redis.call('DEL', p .. ':worker:' .. id) end\n"
+    "redis.call('SREM', KEYS[3], ARGV[1])\n"
+    "if ARGV[5] == '1' then redis.call('DEL', KEYS[1]) end\n"
     "return n\n";
 
 static void send_recover(struct worker *w, const char *peer, int force, redisCallbackFn *fn,
                          void *priv)
 {
-    const char *argv[] = {"EVAL", RECOVER_SCRIPT, "0", w->cfg.prefix, peer,
-                          w->queue_names[0], force ? "0" : "1", force ? "1" : "0"};
-    size_t lens[8];
-    for (int i = 0; i < 8; i++)
+    char hb[KEYS_MAX], list[KEYS_MAX], workers[KEYS_MAX], queue_prefix[KEYS_MAX],
+        delivery[KEYS_MAX];
+    keys_heartbeat(hb, w->cfg.prefix, peer);
+    keys_processing(list, w->cfg.prefix, peer);
+    keys_workers(workers, w->cfg.prefix);
+    keys_queue(queue_prefix, w->cfg.prefix, "");
+    keys_delivery(delivery, w->cfg.prefix, "");
+    const char *argv[] = {"EVAL", RECOVER_SCRIPT, "3", hb, list, workers, peer, queue_prefix,
+                          w->queue_names[0], force ? "0" : "1", force ? "1" : "0", delivery};
+    size_t lens[12];
+    for (int i = 0; i < 12; i++)
         lens[i] = strlen(argv[i]);
-    if (rconn_command_argv(w->cmd, fn, priv, 8, argv, lens) < 0 && fn)
+    if (rconn_command_argv(w->cmd, fn, priv, 12, argv, lens) < 0 && fn)
         fn(NULL, NULL, priv);
 }
 
@@ -95,6 +105,15 @@ static void on_members(redisAsyncContext *ac, void *reply, void *priv)
     }
 }
 
+static void on_scan(redisAsyncContext *ac, void *reply, void *priv);
+
+static void scan_processing(struct worker *w, const char *cursor)
+{
+    char pattern[KEYS_MAX];
+    keys_processing(pattern, w->cfg.prefix, "*");
+    rconn_command(w->cmd, on_scan, w, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+}
+
 /* Registers in P:workers the owners of processing lists found by SCAN
  * (workers that never registered, or were removed), on each connect; the
  * heartbeat tick then checks them like any peer. */
@@ -105,38 +124,87 @@ static void on_scan(redisAsyncContext *ac, void *reply, void *priv)
     redisReply *r = reply;
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
         return;
-    size_t plen = strlen(w->cfg.prefix) + strlen(":processing:");
     redisReply *keys = r->element[1];
     for (size_t i = 0; i < keys->elements; i++) {
-        if (keys->element[i]->type != REDIS_REPLY_STRING || keys->element[i]->len <= plen)
+        if (keys->element[i]->type != REDIS_REPLY_STRING)
             continue;
-        const char *peer = keys->element[i]->str + plen;
-        if (strcmp(peer, w->id) == 0)
+        const char *peer = keys_suffix(keys->element[i]->str, w->cfg.prefix, "processing");
+        if (!peer || !*peer || strcmp(peer, w->id) == 0)
             continue;
-        rconn_command(w->cmd, NULL, NULL, "SADD %s:workers %s", w->cfg.prefix, peer);
+        rconn_command(w->cmd, NULL, NULL, "SADD %s %s", w->workers_key, peer);
     }
     const char *cursor = r->element[0]->str;
     if (r->element[0]->type == REDIS_REPLY_STRING && strcmp(cursor, "0") != 0) {
-        rconn_command(w->cmd, on_scan, w, "SCAN %s MATCH %s:processing:* COUNT 1000", cursor,
-                      w->cfg.prefix);
+        scan_processing(w, cursor);
     } else if (!w->started_recovery) {
         /* at process start, look at peers at once; after a reconnect the
          * heartbeat tick waits a TTL first (see heartbeat()) */
         w->started_recovery = 1;
-        rconn_command(w->cmd, on_members, w, "SMEMBERS %s:workers", w->cfg.prefix);
+        rconn_command(w->cmd, on_members, w, "SMEMBERS %s", w->workers_key);
     }
 }
+
+/* The reply to LRANGE of our processing list after our heartbeat was
+ * found gone: peers may have taken over our requests. What we hold in
+ * memory and is no longer listed is no longer ours: kill its run, record
+ * and announce nothing (the worker that took it over owns it). */
+static void on_lease_list(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)ac;
+    struct worker *w = priv;
+    redisReply *r = reply;
+    if (!r || r->type != REDIS_REPLY_ARRAY)
+        return;
+    int dropped = 0;
+    struct job *next;
+    for (struct job *j = w->jobs; j; j = next) {
+        next = j->next;
+        /* NAMING rewrites its element; DELIVERING is fenced by its
+         * acknowledgement script, which announces nothing for it */
+        if (j->state == JOB_NAMING || j->state == JOB_DELIVERING)
+            continue;
+        int listed = 0;
+        for (size_t i = 0; i < r->elements && !listed; i++)
+            listed = r->element[i]->type == REDIS_REPLY_STRING &&
+                     r->element[i]->len == j->rawlen &&
+                     memcmp(r->element[i]->str, j->raw, j->rawlen) == 0;
+        if (!listed) {
+            JLOG(LOG_WARN, j, "this worker was declared dead and the job was taken over: "
+                 "stopping its run here, recording nothing");
+            job_drop(j);
+            dropped++;
+        }
+    }
+    if (dropped)
+        log_warn("lease lost: dropped %d jobs that peers took over", dropped);
+}
+
+/* One heartbeat in flight: the lease it renews runs from when it was sent. */
+struct beat {
+    struct worker *w;
+    int64_t sent_ms;
+};
 
 static void on_heartbeat_set(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)ac;
-    struct worker *w = priv;
+    struct beat b = *(struct beat *)priv;
+    free(priv);
+    struct worker *w = b.w;
     redisReply *r = reply;
     if (!r || r->type == REDIS_REPLY_ERROR) {
         if (r)
             log_error("writing the heartbeat: %s", r->str);
         return;
     }
+    if (r->type == REDIS_REPLY_NIL && w->heartbeat_ok) {
+        /* our key was gone: expired while we were paused or cut off, or
+         * deleted; peers may have recovered our requests */
+        log_warn("this worker's heartbeat had expired: checking which requests it still holds");
+        rconn_command(w->cmd, on_lease_list, w, "LRANGE %s 0 -1", w->processing_key);
+    }
+    if (b.sent_ms + w->cfg.heartbeat_ttl_ms > w->lease_until_ms)
+        w->lease_until_ms = b.sent_ms + w->cfg.heartbeat_ttl_ms;
     if (!w->heartbeat_ok) {
         w->heartbeat_ok = 1;
         log_info("worker %s taking from %s (concurrency %lld)", w->id, w->cfg.queues,
@@ -156,15 +224,29 @@ static void heartbeat(struct worker *w)
                              (json_int_t)w->cfg.concurrency, "running", w->running, "at", started);
     char *text = info ? json_dumps(info, JSON_COMPACT) : NULL;
     json_decref(info);
-    rconn_command(w->cmd, NULL, NULL, "SADD %s:workers %s", w->cfg.prefix, w->id);
-    rconn_command(w->cmd, on_heartbeat_set, w, "SET %s %s PX %lld", w->heartbeat_key,
-                  text ? text : "{}", (long long)w->cfg.heartbeat_ttl_ms);
+    rconn_command(w->cmd, NULL, NULL, "SADD %s %s", w->workers_key, w->id);
+    struct beat *b = malloc(sizeof *b);
+    if (b) {
+        b->w = w;
+        b->sent_ms = timefmt_mono_ms();
+        if (rconn_command(w->cmd, on_heartbeat_set, b, "SET %s %s PX %lld GET", w->heartbeat_key,
+                          text ? text : "{}", (long long)w->cfg.heartbeat_ttl_ms) < 0)
+            free(b);
+    }
     free(text);
     /* after an outage, peers get one heartbeat period plus their longest
      * reconnect delay to come back before their requests are taken */
     if (!w->stopping &&
         timefmt_mono_ms() - w->cmd_up_since >= w->cfg.heartbeat_ttl_ms + RCONN_BACKOFF_MAX_MS)
-        rconn_command(w->cmd, on_members, w, "SMEMBERS %s:workers", w->cfg.prefix);
+        rconn_command(w->cmd, on_members, w, "SMEMBERS %s", w->workers_key);
+}
+
+int peers_lease_valid(struct worker *w)
+{
+    if (timefmt_mono_ms() < w->lease_until_ms)
+        return 1;
+    heartbeat(w); /* renew (or learn that it was lost) now */
+    return 0;
 }
 
 static void on_heartbeat_tick(evutil_socket_t fd, short what, void *arg)
@@ -174,6 +256,8 @@ static void on_heartbeat_tick(evutil_socket_t fd, short what, void *arg)
     struct worker *w = arg;
     heartbeat(w);
     take_next(w); /* also restarts taking after an error reply */
+    cancel_check_running(w); /* a cancel missed while unsubscribed */
+    contain_sweep(w);        /* what escaped a job and outlived its parent */
 }
 
 /* Warns once when Redis may lose queued requests. */
@@ -213,9 +297,8 @@ void peers_on_up(struct rconn *c, void *arg)
         rconn_command(w->cmd, on_config, w, "CONFIG GET maxmemory-policy appendonly save");
     heartbeat(w);
     if (!w->stopping)
-        rconn_command(w->cmd, on_scan, w, "SCAN 0 MATCH %s:processing:* COUNT 1000",
-                      w->cfg.prefix);
-    job_redeliver_all(w);
+        scan_processing(w, "0");
+    deliver_retry_all(w);
 }
 
 void peers_start(struct worker *w)

@@ -1,16 +1,21 @@
 /*
- * run: a job's child process while it runs. Output is drained as it comes
- * (a chatty script never blocks on a full pipe), the timeout escalates
- * SIGTERM -> SIGKILL on the whole process group, and the job is complete
- * only when the child is reaped and both pipes are closed.
+ * run: a job's child process while it runs (see run.h). Output is drained
+ * as it comes (a chatty script never blocks on a full pipe), the deadline
+ * escalates SIGTERM -> SIGKILL on the whole process group, and the run is
+ * done only when the child is reaped and both pipes are closed.
+ *
+ * Live runs are kept in one list of this file, so that run_reap can find
+ * the run of a pid; there is one event loop per process, hence one list.
  */
-#include "job.h"
+#include "run.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -19,19 +24,53 @@
 #include "timefmt.h"
 
 #define RUN_READ_CHUNK 65536
+#define RUN_LABEL_MAX 65
 
-static void maybe_complete(struct job *j)
+enum kill_stage { STAGE_RUNNING, STAGE_TERM_SENT, STAGE_KILL_SENT };
+
+struct run {
+    struct run *next;              /* in the list of live runs */
+    struct event_base *base;
+    char label[RUN_LABEL_MAX];
+    pid_t pid;                     /* 0 once reaped */
+    struct spawn_fds fds;          /* -1 once closed */
+    struct event *out_ev, *err_ev;
+    struct capture out, err;
+    struct event *timer;           /* deadline, then grace, then linger */
+    int64_t grace_ms;
+    int64_t start_ms;
+    enum kill_stage stage;
+    int reaped;
+    int done_called;
+    struct run_result res;
+    run_done_fn *done;
+    void *done_arg;
+    run_output_fn *hook;
+    void *hook_arg;
+};
+
+static struct run *runs;
+
+static void unlink_run(struct run *r)
 {
-    if (!j->exited || j->fds.out >= 0 || j->fds.err >= 0)
-        return;
-    if (j->timer)
-        evtimer_del(j->timer);
-    j->pid = 0;
-    if (j->abandoned)
-        job_forget(j);
-    else
-        job_ran(j);
+    for (struct run **p = &runs; *p; p = &(*p)->next) {
+        if (*p == r) {
+            *p = r->next;
+            r->next = NULL;
+            return;
+        }
+    }
 }
+
+static struct run *find_run(pid_t pid)
+{
+    for (struct run *r = runs; r; r = r->next)
+        if (r->pid == pid && !r->reaped)
+            return r;
+    return NULL;
+}
+
+int run_is_leader(pid_t pid) { return pid > 0 && find_run(pid) != NULL; }
 
 static void close_stream(struct event **ev, int *fd)
 {
@@ -45,180 +84,232 @@ static void close_stream(struct event **ev, int *fd)
     }
 }
 
+static void maybe_done(struct run *r)
+{
+    if (!r->reaped || r->fds.out >= 0 || r->fds.err >= 0 || r->done_called)
+        return;
+    r->done_called = 1;
+    evtimer_del(r->timer);
+    r->done(r, r->done_arg); /* may free r */
+}
+
 static void on_output(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
-    struct job *j = arg;
-    int is_out = fd == j->fds.out;
-    struct capture *cap = is_out ? &j->out : &j->err;
+    struct run *r = arg;
+    int is_err = fd == r->fds.err;
     static char buf[RUN_READ_CHUNK]; /* one loop, one reader at a time */
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
-        capture_append(cap, buf, (size_t)n);
+        if (r->hook)
+            r->hook(r->hook_arg, is_err, buf, (size_t)n);
+        capture_append(is_err ? &r->err : &r->out, buf, (size_t)n);
         return;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
-    if (is_out)
-        close_stream(&j->out_ev, &j->fds.out);
+    if (is_err)
+        close_stream(&r->err_ev, &r->fds.err);
     else
-        close_stream(&j->err_ev, &j->fds.err);
-    maybe_complete(j);
+        close_stream(&r->out_ev, &r->fds.out);
+    maybe_done(r);
 }
 
-static void signal_group(struct job *j, int sig)
+static void signal_group(struct run *r, int sig)
 {
-    if (j->pid > 0 && killpg(j->pid, sig) < 0 && errno != ESRCH)
-        log_job(LOG_WARN, j->row.id, j->row.script, "killpg %d: %s", sig, strerror(errno));
+    if (r->pid > 0 && !r->reaped && killpg(r->pid, sig) < 0 && errno != ESRCH)
+        log_job(LOG_WARN, r->label, NULL, "killpg %d: %s", sig, strerror(errno));
 }
 
-static void arm(struct job *j, int64_t ms)
+static void arm(struct run *r, int64_t ms)
 {
     /* libevent measures from the time cached at the top of this loop
      * iteration; refresh it so a deadline is never shorter than asked */
-    event_base_update_cache_time(j->w->base);
+    event_base_update_cache_time(r->base);
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    evtimer_add(j->timer, &tv);
+    evtimer_add(r->timer, &tv);
 }
 
-/* The timer: the deadline, then the grace period, then (after exit) the
- * time we wait for pipes held open by processes outside the group. */
+static void escalate(struct run *r)
+{
+    if (r->stage == STAGE_RUNNING) {
+        r->stage = STAGE_TERM_SENT;
+        signal_group(r, SIGTERM);
+        signal_group(r, SIGCONT); /* a stopped process cannot act on TERM */
+        arm(r, r->grace_ms);
+    } else if (r->stage == STAGE_TERM_SENT) {
+        r->stage = STAGE_KILL_SENT;
+        log_job(LOG_INFO, r->label, NULL, "still running %lld ms after SIGTERM: SIGKILL",
+                (long long)r->grace_ms);
+        signal_group(r, SIGKILL);
+    }
+}
+
+/* The timer: the deadline, then the grace period, then (after the reap)
+ * the time we wait for pipes held open by processes outside the group. */
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct job *j = arg;
-    if (j->exited) {
-        log_job(LOG_WARN, j->row.id, j->row.script,
+    struct run *r = arg;
+    if (r->reaped) {
+        log_job(LOG_WARN, r->label, NULL,
                 "output pipes still open %d ms after exit (a process left the job's group); "
-                "closing them", WORKER_LINGER_MS);
-        close_stream(&j->out_ev, &j->fds.out);
-        close_stream(&j->err_ev, &j->fds.err);
-        maybe_complete(j);
+                "closing them", RUN_LINGER_MS);
+        close_stream(&r->out_ev, &r->fds.out);
+        close_stream(&r->err_ev, &r->fds.err);
+        maybe_done(r);
         return;
     }
-    if (j->kill_stage == 0) {
-        j->timed_out = 1;
-        j->kill_stage = 1;
-        log_job(LOG_INFO, j->row.id, j->row.script, "timed out after %lld ms: SIGTERM",
-                (long long)j->req.timeout_ms);
-        signal_group(j, SIGTERM);
-        signal_group(j, SIGCONT); /* a stopped process cannot act on TERM */
-        arm(j, j->w->cfg.kill_grace_ms);
-    } else if (j->kill_stage == 1) {
-        j->kill_stage = 2;
-        log_job(LOG_INFO, j->row.id, j->row.script, "still running %lld ms after SIGTERM: SIGKILL",
-                (long long)j->w->cfg.kill_grace_ms);
-        signal_group(j, SIGKILL);
+    if (r->stage == STAGE_RUNNING && r->res.cause == RUN_CAUSE_NONE) {
+        r->res.cause = RUN_CAUSE_TIMEOUT;
+        log_job(LOG_INFO, r->label, NULL, "timed out: SIGTERM");
     }
+    escalate(r);
 }
 
-/* Builds "NAME=value" strings for the job's own variables. */
-static char **child_env(struct job *j, char *own[3])
+struct run *run_start(struct event_base *base, const struct run_spec *spec, run_done_fn *done,
+                      void *arg)
 {
-    struct worker *w = j->w;
-    char **env = calloc(w->env_count + 4, sizeof *env);
-    if (!env)
+    struct run *r = calloc(1, sizeof *r);
+    if (!r)
         return NULL;
-    memcpy(env, w->env_base, w->env_count * sizeof *env);
-    if (asprintf(&own[0], "ARUN_JOB_ID=%s", j->row.id) < 0)
-        own[0] = NULL;
-    if (asprintf(&own[1], "ARUN_DB=%s", w->db_path) < 0)
-        own[1] = NULL;
-    if (asprintf(&own[2], "ARUN_TRIGGER=%s", j->row.trigger) < 0)
-        own[2] = NULL;
-    if (!own[0] || !own[1] || !own[2]) {
-        free(env);
+    r->base = base;
+    r->fds = (struct spawn_fds){-1, -1, 0};
+    snprintf(r->label, sizeof r->label, "%s", spec->label ? spec->label : "");
+    r->grace_ms = spec->kill_grace_ms;
+    r->done = done;
+    r->done_arg = arg;
+    capture_init(&r->out, spec->max_output);
+    capture_init(&r->err, spec->max_output);
+    r->timer = evtimer_new(base, on_timer, r);
+    if (!r->timer) {
+        free(r);
+        errno = ENOMEM;
         return NULL;
     }
-    env[w->env_count] = own[0];
-    env[w->env_count + 1] = own[1];
-    env[w->env_count + 2] = own[2];
-    return env;
-}
-
-int run_start(struct job *j)
-{
-    struct worker *w = j->w;
-    char *script = NULL, *own[3] = {NULL, NULL, NULL};
-    char **argv = calloc(j->req.nargs + 3, sizeof *argv);
-    char **envp = NULL;
-    int rc = -1;
-    if (!argv || asprintf(&script, "%s/%s.py", w->scripts_dir, j->row.script) < 0) {
-        script = NULL;
-        errno = ENOMEM;
-        goto done;
-    }
-    argv[0] = w->python;
-    argv[1] = script;
-    for (size_t i = 0; i < j->req.nargs; i++)
-        argv[2 + i] = j->req.args[i];
-    if (!(envp = child_env(j, own))) {
-        errno = ENOMEM;
-        goto done;
-    }
-    capture_init(&j->out, (size_t)w->cfg.max_output);
-    capture_init(&j->err, (size_t)w->cfg.max_output);
-    j->start_ms = timefmt_mono_ms();
-    pid_t pid = spawn_child(w->python, argv, envp, &j->fds);
-    if (pid < 0)
-        goto done;
-    j->pid = pid;
-    j->exec_errno = j->fds.exec_errno;
-    j->out_ev = event_new(w->base, j->fds.out, EV_READ | EV_PERSIST, on_output, j);
-    j->err_ev = event_new(w->base, j->fds.err, EV_READ | EV_PERSIST, on_output, j);
-    if (!j->timer)
-        j->timer = evtimer_new(w->base, on_timer, j);
-    else
-        event_assign(j->timer, w->base, -1, 0, on_timer, j);
-    if (!j->out_ev || !j->err_ev || !j->timer) {
-        /* cannot watch it: do not let it run unwatched */
-        killpg(pid, SIGKILL);
-        errno = ENOMEM;
-        goto done; /* reaped by job_reap; j->pid == 0 makes it unknown */
-    }
-    event_add(j->out_ev, NULL);
-    event_add(j->err_ev, NULL);
-    arm(j, j->req.timeout_ms);
-    rc = 0;
-done:
-    if (rc < 0) {
+    r->start_ms = timefmt_mono_ms();
+    pid_t pid = spawn_child(spec->path, spec->argv, spec->envp, spec->opts, &r->fds);
+    if (pid < 0) {
         int saved = errno;
-        j->pid = 0;
-        run_free(j);
+        event_free(r->timer);
+        free(r);
         errno = saved;
+        return NULL;
     }
-    free(argv);
-    free(envp);
-    free(script);
-    for (int i = 0; i < 3; i++)
-        free(own[i]);
-    return rc;
-}
-
-void run_kill(struct job *j)
-{
-    j->kill_stage = 2;
-    signal_group(j, SIGKILL);
-}
-
-void run_exited(struct job *j, int wait_status)
-{
-    j->exited = 1;
-    j->wait_status = wait_status;
-    /* pipes still open now belong to a process that escaped the group */
-    if (j->fds.out >= 0 || j->fds.err >= 0) {
-        evtimer_del(j->timer);
-        event_assign(j->timer, j->w->base, -1, 0, on_timer, j);
-        arm(j, WORKER_LINGER_MS);
+    r->pid = pid;
+    r->res.exec_errno = r->fds.exec_errno;
+    r->next = runs;
+    runs = r; /* from here run_reap can find it */
+    r->out_ev = event_new(base, r->fds.out, EV_READ | EV_PERSIST, on_output, r);
+    r->err_ev = event_new(base, r->fds.err, EV_READ | EV_PERSIST, on_output, r);
+    if (!r->out_ev || !r->err_ev) {
+        /* cannot watch it: do not let it run unwatched */
+        run_free(r);
+        errno = ENOMEM;
+        return NULL;
     }
-    maybe_complete(j);
+    event_add(r->out_ev, NULL);
+    event_add(r->err_ev, NULL);
+    arm(r, spec->timeout_ms);
+    return r;
 }
 
-void run_free(struct job *j)
+void run_set_output_hook(struct run *r, run_output_fn *fn, void *arg)
 {
-    close_stream(&j->out_ev, &j->fds.out);
-    close_stream(&j->err_ev, &j->fds.err);
-    capture_free(&j->out);
-    capture_free(&j->err);
+    r->hook = fn;
+    r->hook_arg = arg;
+}
+
+void run_stop(struct run *r, enum run_cause cause)
+{
+    if (r->reaped)
+        return;
+    if (r->res.cause == RUN_CAUSE_NONE)
+        r->res.cause = cause;
+    if (cause == RUN_CAUSE_ABANDON) {
+        r->stage = STAGE_KILL_SENT;
+        signal_group(r, SIGKILL);
+        return;
+    }
+    if (r->stage == STAGE_RUNNING) {
+        evtimer_del(r->timer);
+        escalate(r);
+    }
+}
+
+pid_t run_pid(const struct run *r) { return r->reaped ? 0 : r->pid; }
+
+const struct run_result *run_result(const struct run *r) { return &r->res; }
+
+const struct capture *run_capture(const struct run *r, int is_err)
+{
+    return is_err ? &r->err : &r->out;
+}
+
+char *run_take_text(struct run *r, int is_err)
+{
+    struct capture *c = is_err ? &r->err : &r->out;
+    char *t = capture_text(c);
+    capture_free(c);
+    return t;
+}
+
+void run_free(struct run *r)
+{
+    if (!r)
+        return;
+    if (!r->reaped && r->pid > 0)
+        killpg(r->pid, SIGKILL); /* reaped by run_reap as an unknown child */
+    unlink_run(r);
+    close_stream(&r->out_ev, &r->fds.out);
+    close_stream(&r->err_ev, &r->fds.err);
+    capture_free(&r->out);
+    capture_free(&r->err);
+    if (r->timer)
+        event_free(r->timer);
+    free(r);
+}
+
+static int64_t tv_ms(struct timeval tv) { return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000; }
+
+static void reaped(struct run *r, int st, const struct rusage *ru)
+{
+    r->reaped = 1;
+    r->res.duration_ms = timefmt_mono_ms() - r->start_ms;
+    r->res.has_exit_code = WIFEXITED(st) && !r->res.exec_errno;
+    r->res.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
+    r->res.has_signal = WIFSIGNALED(st);
+    r->res.signal = r->res.has_signal ? WTERMSIG(st) : 0;
+    r->res.cpu_user_ms = tv_ms(ru->ru_utime);
+    r->res.cpu_sys_ms = tv_ms(ru->ru_stime);
+    r->res.max_rss_kb = ru->ru_maxrss;
+    /* pipes still open now belong to a process that escaped the group:
+     * give it RUN_LINGER_MS (containment usually kills it sooner) */
+    if (r->fds.out >= 0 || r->fds.err >= 0) {
+        evtimer_del(r->timer);
+        arm(r, RUN_LINGER_MS);
+    }
+    maybe_done(r);
+}
+
+void run_reap(void)
+{
+    for (;;) {
+        siginfo_t si = {0};
+        /* peek first (WNOWAIT): the group is killed while its leader is
+         * still a zombie, so its id cannot have been reused */
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+            return;
+        pid_t pid = si.si_pid;
+        struct run *r = find_run(pid);
+        if (r)
+            killpg(pid, SIGKILL); /* no process of the job outlives the job */
+        int st;
+        struct rusage ru;
+        if (wait4(pid, &st, 0, &ru) < 0)
+            continue;
+        if (r)
+            reaped(r, st, &ru);
+    }
 }

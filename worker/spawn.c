@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <grp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static void close_pair(int p[2])
@@ -22,9 +24,37 @@ static void close_pair(int p[2])
 /* Runs in the child between vfork and exec, in the worker's memory, with
  * every signal blocked: only system calls, no writes but errno and, when
  * exec fails, *exec_errno, which the parent reads once it resumes. */
+static int set_limit(int resource, rlim_t soft, rlim_t hard)
+{
+    struct rlimit rl = {soft, hard};
+    return setrlimit(resource, &rl);
+}
+
+/* Applies the limits and the user (in the child, before exec). */
+static int apply_opts(const struct spawn_opts *o)
+{
+    if (!o)
+        return 0;
+    if (o->memory_bytes > 0 && set_limit(RLIMIT_AS, (rlim_t)o->memory_bytes,
+                                         (rlim_t)o->memory_bytes) < 0)
+        return -1;
+    if (o->cpu_ms > 0) {
+        /* whole seconds, rounded up; SIGXCPU at the soft limit, SIGKILL at
+         * the hard one for a process that catches SIGXCPU */
+        rlim_t s = (rlim_t)((o->cpu_ms + 999) / 1000);
+        if (set_limit(RLIMIT_CPU, s, s + 1) < 0)
+            return -1;
+    }
+    if (o->pids > 0 && set_limit(RLIMIT_NPROC, (rlim_t)o->pids, (rlim_t)o->pids) < 0)
+        return -1;
+    if (o->run_as && (setgroups(0, NULL) < 0 || setgid(o->gid) < 0 || setuid(o->uid) < 0))
+        return -1;
+    return 0;
+}
+
 static void __attribute__((noreturn))
 child_exec(pid_t parent, const char *path, char *const argv[], char *const envp[],
-           int out[2], int err[2], volatile int *exec_errno)
+           const struct spawn_opts *opts, int out[2], int err[2], volatile int *exec_errno)
 {
     setpgid(0, 0);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
@@ -40,7 +70,7 @@ child_exec(pid_t parent, const char *path, char *const argv[], char *const envp[
         goto fail;
     /* everything above 2 closes on exec: the worker's sockets, the
      * database, other jobs' pipes */
-    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0 || apply_opts(opts) < 0)
         goto fail;
     execve(path, argv, envp);
 fail:
@@ -49,7 +79,7 @@ fail:
 }
 
 pid_t spawn_child(const char *path, char *const argv[], char *const envp[],
-                  struct spawn_fds *fds)
+                  const struct spawn_opts *opts, struct spawn_fds *fds)
 {
     int out[2] = {-1, -1}, err[2] = {-1, -1};
     volatile int exec_errno = 0;
@@ -69,7 +99,7 @@ pid_t spawn_child(const char *path, char *const argv[], char *const envp[],
     sigprocmask(SIG_SETMASK, &all, &old);
     pid_t pid = vfork();
     if (pid == 0)
-        child_exec(parent, path, argv, envp, out, err, &exec_errno);
+        child_exec(parent, path, argv, envp, opts, out, err, &exec_errno);
     int vfork_errno = errno;
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) {

@@ -16,6 +16,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "job.h"
 #include "log.h"
 #include "rconn.h"
 #include "worker.h"
@@ -34,9 +35,9 @@ static void taken(struct worker *w, const char *raw, size_t len, size_t queue_in
 {
     w->take_busy = 0;
     if (raw && !w->stopping) /* when stopping, it is requeued at exit */
-        job_arrive(w, raw, len, w->queue_names[queue_index]);
+        job_arrive(w, raw, len, w->queue_names[queue_index], 1);
     take_next(w);
-    worker_check_idle(w);
+    worker_job_released(w);
 }
 
 static void block_on_first(struct worker *w)
@@ -51,7 +52,7 @@ static int reply_failed(struct worker *w, const redisReply *r)
 {
     if (!r) { /* disconnected: the reconnect reconciles and takes again */
         w->take_busy = 0;
-        worker_check_idle(w);
+        worker_job_released(w);
         return 1;
     }
     if (r->type == REDIS_REPLY_ERROR) {
@@ -59,7 +60,7 @@ static int reply_failed(struct worker *w, const redisReply *r)
          * heartbeat tick (which calls take_next) rather than spin */
         log_error("taking a request failed: %s", r->str);
         w->take_busy = 0;
-        worker_check_idle(w);
+        worker_job_released(w);
         return 1;
     }
     return 0;
@@ -93,7 +94,7 @@ static void on_tried(redisAsyncContext *ac, void *reply, void *priv)
     }
     if (w->stopping || w->running >= w->cfg.concurrency) {
         w->take_busy = 0;
-        worker_check_idle(w);
+        worker_job_released(w);
         return;
     }
     block_on_first(w); /* every queue was empty */
@@ -143,7 +144,7 @@ static void on_reconciled(redisAsyncContext *ac, void *reply, void *priv)
             if (e->type == REDIS_REPLY_STRING && !job_holds(w, e->str, e->len)) {
                 log_info("adopting a request left in this worker's processing list");
                 /* its queue is unknown here; the first is reported */
-                job_arrive(w, e->str, e->len, w->queue_names[0]);
+                job_arrive(w, e->str, e->len, w->queue_names[0], 1);
             }
         }
     }

@@ -15,13 +15,16 @@
 
 #include <event2/event.h>
 
+#include "cancel.h"
 #include "config.h"
+#include "contain.h"
 #include "job.h"
+#include "launch.h"
 #include "log.h"
+#include "parse.h"
 #include "rconn.h"
+#include "run.h"
 #include "worker.h"
-
-extern char **environ;
 
 #define S(field) offsetof(struct worker_settings, field)
 
@@ -54,6 +57,16 @@ static const struct config_option options[] = {
      300, 3600000, "DURATION", "life of this worker's heartbeat; peers recover its jobs after"},
     {"busy-timeout", 0, "ARUN_BUSY_TIMEOUT", CONFIG_DURATION, S(busy_timeout_ms), "50ms", 0,
      60000, "DURATION", "SQLite busy wait per attempt (busy steps are retried, never failed)"},
+    {"child-env", 0, "ARUN_CHILD_ENV", CONFIG_STRING, S(child_env), "", 0, 0, "NAME,...",
+     "variables scripts get besides PATH, HOME, LANG, LC_*, TZ, TMPDIR and Python's own"},
+    {"memory-limit", 0, "ARUN_MEMORY_LIMIT", CONFIG_STRING, S(memory_limit), NULL, 0, 0, "SIZE",
+     "memory a job's process may use: bytes, or 512M, 2G (default: none)"},
+    {"cpu-limit", 0, "ARUN_CPU_LIMIT", CONFIG_DURATION, S(cpu_limit_ms), "0", 0, 86400000 * 7LL,
+     "DURATION", "CPU time a job's process may use: 30s, 5m (default 0: none)"},
+    {"pids-limit", 0, "ARUN_PIDS_LIMIT", CONFIG_INT, S(pids_limit), "0", 0, 1000000, "N",
+     "processes a job may have at once (default 0: none)"},
+    {"stream-maxlen", 0, "ARUN_STREAM_MAXLEN", CONFIG_INT, S(stream_maxlen), "100000", 1,
+     1000000000, "N", "entries kept (about) in the completion stream P:stream:events"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -69,6 +82,8 @@ static void usage(FILE *f)
 
 /* Logs why start-up failed; returns the exit code 1. */
 #define die(...) (log_error(__VA_ARGS__), 1)
+/* ... for a malformed setting: exit code 2. */
+#define usage_error(...) (log_error(__VA_ARGS__), 2)
 
 /* Splits the queue list into names and keys. */
 static int setup_queues(struct worker *w)
@@ -85,8 +100,9 @@ static int setup_queues(struct worker *w)
             break;
         }
         w->queue_names[w->nqueues] = strdup(q);
-        if (asprintf(&w->queue_keys[w->nqueues], "%s:queue:%s", w->cfg.prefix, q) < 0)
-            w->queue_keys[w->nqueues] = NULL;
+        char key[KEYS_MAX];
+        keys_queue(key, w->cfg.prefix, q);
+        w->queue_keys[w->nqueues] = strdup(key);
         if (!w->queue_names[w->nqueues] || !w->queue_keys[w->nqueues++])
             rc = -1;
     }
@@ -113,23 +129,6 @@ static int resolve_python(struct worker *w)
     return rc;
 }
 
-static int setup_env(struct worker *w)
-{
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    w->env_base = calloc(n + 1, sizeof *w->env_base);
-    if (!w->env_base)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        const char *e = environ[i];
-        if (strncmp(e, "ARUN_JOB_ID=", 12) && strncmp(e, "ARUN_DB=", 8) &&
-            strncmp(e, "ARUN_TRIGGER=", 13))
-            w->env_base[w->env_count++] = environ[i];
-    }
-    return 0;
-}
-
 static void setup_id(struct worker *w)
 {
     char host[64] = "host";
@@ -142,15 +141,16 @@ static void setup_id(struct worker *w)
     if (request_new_id(rnd) < 0)
         snprintf(rnd, sizeof rnd, "%08lx", (unsigned long)time(NULL));
     snprintf(w->id, sizeof w->id, "%s:%d:%.8s", host, (int)getpid(), rnd);
-    snprintf(w->processing_key, sizeof w->processing_key, "%s:processing:%s", w->cfg.prefix, w->id);
-    snprintf(w->heartbeat_key, sizeof w->heartbeat_key, "%s:worker:%s", w->cfg.prefix, w->id);
-    snprintf(w->events_key, sizeof w->events_key, "%s:events", w->cfg.prefix);
-    snprintf(w->dead_key, sizeof w->dead_key, "%s:dead", w->cfg.prefix);
+    keys_processing(w->processing_key, w->cfg.prefix, w->id);
+    keys_heartbeat(w->heartbeat_key, w->cfg.prefix, w->id);
+    keys_workers(w->workers_key, w->cfg.prefix);
+    keys_cancel_channel(w->cancel_channel, w->cfg.prefix);
+    keys_watch_channel(w->watch_channel, w->cfg.prefix);
 }
 
 /* Leaves once nothing is running or being recorded and no take is in
  * flight: then requeues what is left in the processing list. */
-void worker_check_idle(struct worker *w)
+static void check_idle(struct worker *w)
 {
     if (!w->stopping || w->finishing || w->take_busy)
         return;
@@ -170,6 +170,12 @@ void worker_check_idle(struct worker *w)
     peers_requeue_own(w);
 }
 
+void worker_job_released(struct worker *w)
+{
+    take_next(w);
+    check_idle(w);
+}
+
 static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -180,7 +186,7 @@ static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
     w->stopping = 2;
     job_abandon_all(w);
     w->take_busy = 0; /* a lost take reply must not hold the exit */
-    worker_check_idle(w);
+    check_idle(w);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -196,7 +202,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         return;
     }
     if (sig == SIGCHLD) {
-        job_reap(w);
+        run_reap();
         return;
     }
     if (w->stopping) {
@@ -212,14 +218,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     w->drain_timer = evtimer_new(w->base, on_drain_deadline, w);
     evtimer_add(w->drain_timer, &tv);
-    worker_check_idle(w);
+    check_idle(w);
 }
 
 static void on_redeliver(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    job_redeliver_all(arg);
+    deliver_retry_all(arg);
 }
 
 static int setup(struct worker *w)
@@ -250,8 +256,16 @@ static int setup(struct worker *w)
         return die("ARUN_DB/--db '%s': %s", w->cfg.db, err);
     if (!realpath(w->cfg.db, w->db_path))
         return die("ARUN_DB/--db '%s': %s", w->cfg.db, strerror(errno));
-    if (setup_env(w) < 0)
-        return die("out of memory");
+    if (launch_setup_env(w, w->cfg.child_env, err) < 0)
+        return die("ARUN_CHILD_ENV/--child-env: %s", err);
+    if (w->cfg.memory_limit && parse_size_bytes(w->cfg.memory_limit, &w->limits.memory_bytes) < 0)
+        return usage_error("ARUN_MEMORY_LIMIT/--memory-limit '%s': use bytes or a size with "
+                           "K, M or G (512M, 2G)", w->cfg.memory_limit);
+    w->limits.cpu_ms = w->cfg.cpu_limit_ms;
+    w->limits.pids = w->cfg.pids_limit;
+    if (contain_setup() < 0)
+        log_warn("cannot become a child subreaper (%s): processes that leave a job's group "
+                 "are found through /proc only when a job runs again", strerror(errno));
     setup_id(w);
     return 0;
 }
@@ -278,8 +292,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "arun-worker: unexpected argument '%s'\n", argv[first_arg]);
         return 2;
     }
-    if (setup(&w) != 0)
-        return 1;
+    int rc = setup(&w);
+    if (rc != 0)
+        return rc;
     signal(SIGPIPE, SIG_IGN);
     /* PRECISE_TIMER: libevent otherwise reads CLOCK_MONOTONIC_COARSE,
      * whose jiffy steps let a 100 ms job deadline fire at 99 ms */
@@ -305,16 +320,19 @@ int main(int argc, char **argv)
     w.take_client_id = -1;
     w.cmd = rconn_new(w.base, &w.url, "cmd", peers_on_up, &w);
     w.take = rconn_new(w.base, &w.url, "take", take_on_up, &w);
-    if (!w.cmd || !w.take)
+    w.sub = rconn_new(w.base, &w.url, "sub", cancel_on_up, &w);
+    if (!w.cmd || !w.take || !w.sub)
         return die("out of memory");
     peers_start(&w);
     event_base_dispatch(w.base);
 
     /* teardown: callbacks still pending see NULL replies and may free jobs */
+    rconn_free(w.sub);
     rconn_free(w.take);
     rconn_free(w.cmd);
     while (w.jobs)
-        job_forget(w.jobs);
+        job_drop(w.jobs);
+    contain_free(&w);
     event_free(w.sig_term);
     event_free(w.sig_int);
     event_free(w.sig_hup);
@@ -332,7 +350,7 @@ int main(int argc, char **argv)
     }
     free(w.queue_names);
     free(w.queue_keys);
-    free(w.env_base);
+    launch_free_env(&w);
     log_info("arun-worker stopped");
     return 0;
 }

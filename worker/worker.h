@@ -16,8 +16,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "keys.h"
 #include "redis_url.h"
 #include "request.h"
+#include "spawn.h"
 #include "store.h"
 #include "whitelist.h"
 
@@ -26,8 +28,8 @@
 #define WORKER_TAKE_WAIT_MANY_S "0.5"  /* ... and with several: the latency bound
                                           for a job on a lower-priority queue */
 #define WORKER_RETRY_MS 100            /* retry of a step when SQLite is busy */
-#define WORKER_LINGER_MS 2000          /* pipes kept open after the child exits */
-#define WORKER_KEY_MAX 512
+#define WORKER_STORE_GIVE_UP_MS 10000  /* a failing (not busy) store, before the
+                                          job ends failed and is dead-lettered */
 #define WORKER_MAX_QUEUES 64
 
 struct event;
@@ -50,6 +52,11 @@ struct worker_settings {
     int64_t drain_timeout_ms;
     int64_t heartbeat_ttl_ms;
     int64_t busy_timeout_ms;
+    const char *child_env;     /* extra variables scripts get */
+    const char *memory_limit;  /* size text; parsed into limits */
+    int64_t cpu_limit_ms;
+    int64_t pids_limit;
+    int64_t stream_maxlen;
 };
 
 struct worker {
@@ -57,22 +64,25 @@ struct worker {
     struct redis_url url;
     struct event_base *base;
     char id[128];                        /* host:pid:random */
-    char processing_key[WORKER_KEY_MAX]; /* P:processing:ID */
-    char heartbeat_key[WORKER_KEY_MAX];  /* P:worker:ID */
-    char events_key[WORKER_KEY_MAX];     /* P:events */
-    char dead_key[WORKER_KEY_MAX];       /* P:dead */
+    char processing_key[KEYS_MAX];       /* P:processing:ID */
+    char heartbeat_key[KEYS_MAX];        /* P:worker:ID */
+    char workers_key[KEYS_MAX];          /* P:workers */
+    char cancel_channel[KEYS_MAX];       /* P:cancel */
+    char watch_channel[KEYS_MAX];        /* P:watch */
     char **queue_names;                  /* nqueues, priority order */
     char **queue_keys;                   /* P:queue:NAME */
     size_t nqueues;
     char python[PATH_MAX];               /* absolute */
     char scripts_dir[PATH_MAX];          /* absolute */
     char db_path[PATH_MAX];              /* absolute, for the child's ARUN_DB */
-    char **env_base;                     /* environ minus the per-job variables */
+    char **env_base;                     /* what every script's environment has */
     size_t env_count;
+    struct spawn_opts limits;            /* per-job limits (rlimits) */
     struct whitelist wl;
     struct store *store;
     struct rconn *take;
     struct rconn *cmd;
+    struct rconn *sub;                   /* subscribed: cancels and watchers */
 
     struct job *jobs;                    /* every job held, any state */
     int running;                         /* jobs holding a slot (not yet finished) */
@@ -80,6 +90,7 @@ struct worker {
     long long take_client_id;            /* CLIENT ID of the take connection, or -1 */
     int heartbeat_ok;                    /* the heartbeat was written since start */
     int64_t cmd_up_since;                /* monotonic ms of the last cmd connect */
+    int64_t lease_until_ms;              /* monotonic: our heartbeat surely exists until */
     int started_recovery;                /* the start-up look at peers was sent */
     int redis_checked;                   /* the Redis settings warning was done */
     int stopping;                        /* 1 draining, 2 forced */
@@ -89,26 +100,35 @@ struct worker {
     struct event *heartbeat_timer;
     struct event *drain_timer;
     struct event *redeliver_timer;
+    struct event *contain_timer;         /* contain.c's follow-up sweeps */
+    int contain_resweeps;
 };
 
-/* take.c: take requests while slots are free; reconcile on reconnect. */
-void take_on_up(struct rconn *c, void *arg);
+/* take.c: moves a request from a queue into the processing list while a
+ * slot is free and the worker is not stopping (the reply arrives as
+ * job_arrive); does nothing if a take is already in flight. */
 void take_next(struct worker *w);
+/* take.c: the take connection's "up" callback: adopts what the processing
+ * list holds that no job holds (a take whose reply was lost), then takes. */
+void take_on_up(struct rconn *c, void *arg);
+/* take.c: makes a blocked take return at once (shutdown). */
 void take_unblock(struct worker *w);
 
-/* job.c: a taken request from arrival to acknowledgement. */
-void job_arrive(struct worker *w, const char *raw, size_t len, const char *queue);
-int job_holds(const struct worker *w, const char *raw, size_t len);
-void job_redeliver_all(struct worker *w);
-void job_abandon_all(struct worker *w);
-void job_reap(struct worker *w);
-
-/* peers.c: heartbeat, recovery of dead workers' requests, shutdown. */
+/* peers.c: the cmd connection's "up" callback: heartbeat, the Redis
+ * settings check, a look at peers, re-sent acknowledgements. */
 void peers_on_up(struct rconn *c, void *arg);
+/* peers.c: starts the heartbeat tick (every ARUN_HEARTBEAT_TTL / 3). */
 void peers_start(struct worker *w);
+/* peers.c: puts this worker's unfinished requests back on their queues
+ * without counting a delivery, then ends the loop (shutdown). */
 void peers_requeue_own(struct worker *w);
+/* peers.c: returns 1 while this worker's heartbeat surely still exists
+ * (so no peer can have taken over its requests); else sends a heartbeat
+ * at once and returns 0: the caller tries again shortly. */
+int peers_lease_valid(struct worker *w);
 
-/* worker.c */
-void worker_check_idle(struct worker *w);
+/* worker.c: called whenever a job gives back its slot or is freed: takes
+ * the next request, or finishes the shutdown once nothing is left. */
+void worker_job_released(struct worker *w);
 
 #endif

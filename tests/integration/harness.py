@@ -223,7 +223,8 @@ class ArunTestCase(unittest.TestCase):
                   "ARUN_DB": self.db, "ARUN_SCRIPTS_DIR": self.scripts,
                   "ARUN_PYTHON": PYTHON, "ARUN_LOG_LEVEL": "debug",
                   "ARUN_CONCURRENCY": "2", "ARUN_KILL_GRACE_MS": "500",
-                  "ARUN_TEST_DIR": self.tmp})
+                  # scripts see only allowlisted variables and ARUN_CHILD_ENV's
+                  "FIXTURE_DIR": self.tmp, "ARUN_CHILD_ENV": "FIXTURE_DIR"})
         e.update({k: str(v) for k, v in extra.items()})
         return e
 

@@ -1,5 +1,6 @@
 """Recovery: a worker killed mid-job, shutdown with running jobs, a job
 that kills every worker that runs it, and Redis going away."""
+import hashlib
 import json
 import os
 import signal
@@ -65,8 +66,12 @@ class CrashTests(ArunTestCase):
         self.assertEqual(len(self.rows("id = 'twin'")), 1)
 
     def test_poison_pill_ends_failed_after_three_deliveries(self):
-        # a dead worker (no heartbeat) left a request already delivered 3 times
-        req = json.dumps({"id": "poison", "script": "echo", "attempt": 3})
+        # a dead worker (no heartbeat) left a request that was already put
+        # back twice: its recovery is the third, so it is not run again. The
+        # count lives beside the request (P:delivery:SHA1), never in it: the
+        # producer's "attempt" field counts for nothing.
+        req = json.dumps({"id": "poison", "script": "echo", "attempt": 0})
+        self.r("SET", self.key("delivery", hashlib.sha1(req.encode()).hexdigest()), 2)
         self.r("RPUSH", self.key("processing", "ghost:1:dead"), req)
         self.r("SADD", self.key("workers"), "ghost:1:dead")
         sub = self.subscribe()
@@ -77,6 +82,13 @@ class CrashTests(ArunTestCase):
         self.assertIn("delivered 3 times", row["stderr"])
         self.assertEqual(row["attempts"], 3)
         self.assertEqual(self.r("LLEN", self.key("processing", "ghost:1:dead")), 0)
+
+    def test_producer_attempt_field_counts_for_nothing(self):
+        sub = self.subscribe()
+        self.start_worker()
+        self.push({"id": "att-99", "script": "echo", "attempt": 99})
+        ev = self.wait_event(sub, "att-99")
+        self.assertEqual((ev["status"], ev["attempts"]), ("success", 1))
 
     def test_dead_workers_list_is_recovered_even_if_unregistered(self):
         req = json.dumps({"id": "orphan", "script": "echo"})
@@ -143,7 +155,7 @@ class RedisOutageTests(ArunTestCase):
         sub = self.subscribe()
         self.push({"id": "late-1", "script": "echo"})
         self.assertEqual(self.wait_event(sub, "late-1")["status"], "success")
-        self.assertEqual(self.worker_log().count("redis unreachable"), 2)  # once per connection
+        self.assertEqual(self.worker_log().count("redis unreachable"), 3)  # once per connection
 
     def test_redis_restart_while_job_runs(self):
         self.start_worker()

@@ -114,10 +114,37 @@ static void test_int_range(void **state)
     assert_true(v == INT64_MIN);
 }
 
+static void test_size_units(void **state)
+{
+    (void)state;
+    int64_t v = -1;
+    assert_int_equal(parse_size_bytes("0", &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(parse_size_bytes("4096", &v), 0);
+    assert_int_equal(v, 4096);
+    assert_int_equal(parse_size_bytes("1K", &v), 0);
+    assert_int_equal(v, 1024);
+    assert_int_equal(parse_size_bytes("512M", &v), 0);
+    assert_int_equal(v, 512LL * 1024 * 1024);
+    assert_int_equal(parse_size_bytes("2G", &v), 0);
+    assert_int_equal(v, 2LL * 1024 * 1024 * 1024);
+    v = -7;
+    const char *bad[] = {"", "-1", "1.5G", "1k", "1MB", "M", "1 M", "99999999999999999999",
+                         "9223372036854775807G"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (parse_size_bytes(bad[i], &v) != -1)
+            print_error("parse_size_bytes(\"%s\") accepted\n", bad[i]);
+        assert_int_equal(parse_size_bytes(bad[i], &v), -1);
+    }
+    assert_int_equal(parse_size_bytes(NULL, &v), -1);
+    assert_int_equal(v, -7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_duration_units),
+        cmocka_unit_test(test_size_units),
         cmocka_unit_test(test_duration_rejects),
         cmocka_unit_test(test_duration_overflow),
         cmocka_unit_test(test_int_range),

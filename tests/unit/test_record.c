@@ -22,7 +22,7 @@
 
 static void fill(struct store_row *r)
 {
-    memset(r, 0, sizeof *r);
+    store_row_init(r);
     strcpy(r->id, "job-42");
     strcpy(r->script, "calibration");
     strcpy(r->trigger, "cron");

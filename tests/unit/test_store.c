@@ -66,7 +66,7 @@ static struct store *open_store(int busy_ms)
 
 static void fill(struct store_row *r, const char *id, const char *script, const char *created)
 {
-    memset(r, 0, sizeof *r);
+    store_row_init(r);
     snprintf(r->id, sizeof r->id, "%s", id);
     snprintf(r->script, sizeof r->script, "%s", script);
     strcpy(r->trigger, "manual");
@@ -378,6 +378,63 @@ static void test_put_other_run(void **state)
     store_close(s);
 }
 
+/* A database written by schema version 1 (before the usage columns) is
+ * migrated in place: its rows stay, the new columns read as NULL, and a
+ * new run's usage is stored. */
+static void test_migrate_v1(void **state)
+{
+    (void)state;
+    char err[256];
+    struct store *s0 = store_open(dbpath, 100, err); /* makes the folders */
+    assert_non_null(s0);
+    store_close(s0);
+    remove(dbpath);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "CREATE TABLE analytics_jobs (id TEXT PRIMARY KEY, script TEXT NOT NULL,"
+        " trigger_type TEXT NOT NULL, status TEXT NOT NULL, exit_code INTEGER, stdout TEXT,"
+        " stderr TEXT, duration_ms INTEGER, created_at TEXT, completed_at TEXT, args TEXT,"
+        " attempts INTEGER NOT NULL DEFAULT 1, worker TEXT, signal INTEGER, queue TEXT);"
+        "INSERT INTO analytics_jobs (id, script, trigger_type, status, exit_code, created_at)"
+        " VALUES ('old-1', 'calibration', 'manual', 'success', 0, '2026-01-01T00:00:00.000Z');"
+        "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    struct store *s = open_store(100);
+    struct store_row got;
+    assert_int_equal(store_get(s, "old-1", &got), STORE_OK);
+    assert_string_equal(got.status, "success");
+    assert_string_equal(got.started_at, "");
+    assert_int_equal(got.cpu_user_ms, -1);
+    assert_int_equal(got.max_rss_kb, -1);
+    store_row_free(&got);
+
+    struct store_row r;
+    fill(&r, "new-1", "regime", "2026-11-28T09:15:02.123Z");
+    snprintf(r.started_at, sizeof r.started_at, "2026-11-28T09:15:02.200Z");
+    r.cpu_user_ms = 12;
+    r.cpu_sys_ms = 3;
+    r.max_rss_kb = 9100;
+    assert_int_equal(store_put(s, &r), STORE_OK);
+    store_row_free(&r);
+    assert_int_equal(store_get(s, "new-1", &got), STORE_OK);
+    assert_string_equal(got.started_at, "2026-11-28T09:15:02.200Z");
+    assert_int_equal(got.cpu_user_ms, 12);
+    assert_int_equal(got.cpu_sys_ms, 3);
+    assert_int_equal(got.max_rss_kb, 9100);
+    store_row_free(&got);
+    store_close(s);
+
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -385,6 +442,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_open_schema), T(test_open_newer_schema_refused), T(test_put_get),
         T(test_recent),      T(test_busy),       T(test_put_other_run),
+        T(test_migrate_v1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

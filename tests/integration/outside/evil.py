@@ -1,3 +1,3 @@
 """Outside the whitelist folder: a test checks it never runs."""
 import os
-open(os.path.join(os.environ["ARUN_TEST_DIR"], "evil-ran"), "w").close()
+open(os.path.join(os.environ["FIXTURE_DIR"], "evil-ran"), "w").close()
