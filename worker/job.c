@@ -355,6 +355,10 @@ static void on_run_done(struct run *r, void *arg);
 static int on_starting(struct job *j)
 {
     struct worker *w = j->w;
+    /* a worker that may have been declared dead starts nothing until its
+     * heartbeat is confirmed (or its lease found lost, see peers.c) */
+    if (!peers_lease_valid(w))
+        return retry_later(j);
     snprintf(j->row.status, sizeof j->row.status, "running");
     timefmt_now_iso(j->row.started_at);
     int rc = store_put(w->store, &j->row);
@@ -433,6 +437,9 @@ static void on_run_done(struct run *r, void *arg)
 /* RECORDING -> DELIVERING | itself (store busy) */
 static int on_recording(struct job *j)
 {
+    /* nothing is recorded for a request a peer may have taken over */
+    if (!peers_lease_valid(j->w))
+        return retry_later(j);
     timefmt_now_iso(j->row.completed_at);
     int rc = store_put(j->w->store, &j->row);
     if (rc != STORE_OK)

@@ -191,6 +191,7 @@ static void on_heartbeat_set(redisAsyncContext *ac, void *reply, void *priv)
     struct beat b = *(struct beat *)priv;
     free(priv);
     struct worker *w = b.w;
+    w->beats_inflight--;
     redisReply *r = reply;
     if (!r || r->type == REDIS_REPLY_ERROR) {
         if (r)
@@ -232,6 +233,8 @@ static void heartbeat(struct worker *w)
         if (rconn_command(w->cmd, on_heartbeat_set, b, "SET %s %s PX %lld GET", w->heartbeat_key,
                           text ? text : "{}", (long long)w->cfg.heartbeat_ttl_ms) < 0)
             free(b);
+        else
+            w->beats_inflight++;
     }
     free(text);
     /* after an outage, peers get one heartbeat period plus their longest
@@ -245,7 +248,8 @@ int peers_lease_valid(struct worker *w)
 {
     if (timefmt_mono_ms() < w->lease_until_ms)
         return 1;
-    heartbeat(w); /* renew (or learn that it was lost) now */
+    if (!w->beats_inflight)
+        heartbeat(w); /* renew (or learn that it was lost) now */
     return 0;
 }
 

@@ -257,7 +257,7 @@ static int setup(struct worker *w)
     if (!realpath(w->cfg.db, w->db_path))
         return die("ARUN_DB/--db '%s': %s", w->cfg.db, strerror(errno));
     if (launch_setup_env(w, w->cfg.child_env, err) < 0)
-        return die("ARUN_CHILD_ENV/--child-env: %s", err);
+        return usage_error("ARUN_CHILD_ENV/--child-env: %s", err);
     if (w->cfg.memory_limit && parse_size_bytes(w->cfg.memory_limit, &w->limits.memory_bytes) < 0)
         return usage_error("ARUN_MEMORY_LIMIT/--memory-limit '%s': use bytes or a size with "
                            "K, M or G (512M, 2G)", w->cfg.memory_limit);

@@ -91,6 +91,7 @@ struct worker {
     int heartbeat_ok;                    /* the heartbeat was written since start */
     int64_t cmd_up_since;                /* monotonic ms of the last cmd connect */
     int64_t lease_until_ms;              /* monotonic: our heartbeat surely exists until */
+    int beats_inflight;                  /* heartbeats awaiting their reply */
     int started_recovery;                /* the start-up look at peers was sent */
     int redis_checked;                   /* the Redis settings warning was done */
     int stopping;                        /* 1 draining, 2 forced */

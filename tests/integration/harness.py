@@ -323,6 +323,17 @@ class ArunTestCase(unittest.TestCase):
             return None
         return wait_for(done, timeout, what="row %s %s" % (job_id, status or "final"))
 
+    def cancel(self, job_id):
+        """Cancels a job the documented way: the key, then the channel."""
+        self.r("SET", self.key("cancel", job_id), int(time.time() * 1000), "EX", 86400)
+        self.r("PUBLISH", self.key("cancel"), job_id)
+
+    def events_of(self, sub, job_id, marker="marker-end"):
+        """Every event of job_id published so far (a marker the test
+        publishes itself closes the list), to count duplicates."""
+        self.r("PUBLISH", self.key("events"), json.dumps({"id": marker}))
+        return [e for e in self.events_until(sub, marker) if e["id"] == job_id]
+
     def processing_lists(self):
         keys = self.r("KEYS", self.key("processing", "*"))
         return {k.decode(): self.r("LRANGE", k, 0, -1) for k in keys}
