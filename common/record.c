@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "utf8.h"
+
 /* The two records are written directly rather than built as jansson
  * objects and dumped: this runs for every job, and the jansson way cost
  * more instructions than the rest of a job's bookkeeping together. The
@@ -43,9 +45,30 @@ static void put(struct jbuf *b, const char *s, size_t n)
 
 #define PUT_LIT(b, lit) put(b, lit, sizeof lit - 1)
 
-/* A JSON string with jansson's escapes: \" \\ \b \f \n \r \t, other
- * control characters as \u00XX; everything else (UTF-8 included) as is. */
+static void put_valid_string(struct jbuf *b, const char *s);
+
+/* A JSON string with jansson's escapes (see put_valid_string). Text that is
+ * not valid UTF-8 (a row a script wrote into the database itself) is
+ * repaired first, so the record is always JSON. */
 static void put_string(struct jbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (utf8_valid(s, n)) {
+        put_valid_string(b, s);
+        return;
+    }
+    char *fixed = utf8_sanitize(s, n, NULL);
+    if (!fixed) {
+        b->oom = 1;
+        return;
+    }
+    put_valid_string(b, fixed);
+    free(fixed);
+}
+
+/* A JSON string with jansson's escapes: \" \\ \b \f \n \r \t, other
+ * control characters as \u00XX; everything else (UTF-8) as is. */
+static void put_valid_string(struct jbuf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     put(b, "\"", 1);

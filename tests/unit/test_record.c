@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "record.h"
+#include "utf8.h"
 
 static void fill(struct store_row *r)
 {
@@ -170,6 +171,148 @@ static void test_exit_code(void **state)
     assert_int_equal(record_exit_code("failed", 0, 0, 0, 0), 125);
 }
 
+/* ---- differential: record's writer against jansson's json_dumps ------ */
+
+static unsigned rnd_state = 20261130;
+static unsigned rnd(void)
+{
+    rnd_state = rnd_state * 1103515245u + 12345u;
+    return (rnd_state >> 8) & 0xFFFFFF;
+}
+
+/* A random text of awkward pieces: quotes, backslashes, every control
+ * character, DEL, multibyte UTF-8, and bytes that are not UTF-8. */
+static char *rnd_text(size_t max)
+{
+    static const char *const pieces[] = {
+        "a", "Z", " ", "\"", "\\", "/", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+        "\xff", "\x80", "\xc3", "\xe2\x82", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0\xaf",
+    };
+    size_t n = rnd() % max, len = 0;
+    char *t = malloc(n * 4 + 1);
+    for (size_t i = 0; i < n; i++) {
+        const char *p;
+        char ctl[2] = {0, 0};
+        if (rnd() % 4 == 0) {
+            ctl[0] = (char)(1 + rnd() % 31); /* 0x01..0x1f */
+            p = ctl;
+        } else {
+            p = pieces[rnd() % (sizeof pieces / sizeof pieces[0])];
+        }
+        memcpy(t + len, p, strlen(p));
+        len += strlen(p);
+    }
+    t[len] = '\0';
+    return t;
+}
+
+static json_t *jstr(const char *s)
+{
+    if (!s)
+        return json_null();
+    char *fixed = utf8_sanitize(s, strlen(s), NULL);
+    json_t *v = json_string(fixed);
+    free(fixed);
+    return v;
+}
+
+static json_t *jint(int has, long long v) { return has ? json_integer(v) : json_null(); }
+
+static void add_common(json_t *o, const struct store_row *r)
+{
+    json_object_set_new(o, "id", jstr(r->id));
+    json_object_set_new(o, "script", jstr(r->script));
+    json_object_set_new(o, "trigger", jstr(r->trigger));
+    json_object_set_new(o, "status", jstr(r->status));
+    json_object_set_new(o, "exit_code", jint(r->has_exit_code, r->exit_code));
+    json_object_set_new(o, "duration_ms", jint(r->duration_ms >= 0, r->duration_ms));
+    json_object_set_new(o, "created_at", jstr(r->created_at[0] ? r->created_at : NULL));
+    json_object_set_new(o, "completed_at", jstr(r->completed_at[0] ? r->completed_at : NULL));
+    json_object_set_new(o, "attempts", json_integer(r->attempts));
+    json_object_set_new(o, "signal", jint(r->has_signal, r->signal));
+    json_object_set_new(o, "started_at", jstr(r->started_at[0] ? r->started_at : NULL));
+    json_object_set_new(o, "cpu_user_ms", jint(r->cpu_user_ms >= 0, r->cpu_user_ms));
+    json_object_set_new(o, "cpu_sys_ms", jint(r->cpu_sys_ms >= 0, r->cpu_sys_ms));
+    json_object_set_new(o, "max_rss_kb", jint(r->max_rss_kb >= 0, r->max_rss_kb));
+}
+
+static void copy_field(char *dst, size_t size, size_t max)
+{
+    char *t = rnd_text(max);
+    snprintf(dst, size, "%s", t);
+    /* a cut may leave half a character: that is what the repair is for */
+    free(t);
+}
+
+static void test_differential_against_jansson(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 20000; round++) {
+        struct store_row r;
+        store_row_init(&r);
+        copy_field(r.id, sizeof r.id, 20);
+        copy_field(r.script, sizeof r.script, 20);
+        copy_field(r.trigger, sizeof r.trigger, 10);
+        copy_field(r.status, sizeof r.status, 4);
+        copy_field(r.worker, sizeof r.worker, 10);
+        copy_field(r.queue, sizeof r.queue, 10);
+        if (rnd() % 2)
+            copy_field(r.created_at, sizeof r.created_at, 8);
+        if (rnd() % 2)
+            copy_field(r.completed_at, sizeof r.completed_at, 8);
+        if (rnd() % 2)
+            copy_field(r.started_at, sizeof r.started_at, 8);
+        r.has_exit_code = rnd() % 2;
+        r.exit_code = (int)(rnd() % 256);
+        r.has_signal = rnd() % 2;
+        r.signal = (int)(rnd() % 64);
+        r.duration_ms = rnd() % 3 ? (int64_t)rnd() : -1;
+        r.cpu_user_ms = rnd() % 3 ? (int64_t)rnd() : -1;
+        r.cpu_sys_ms = rnd() % 3 ? (int64_t)rnd() : -1;
+        r.max_rss_kb = rnd() % 3 ? (int64_t)rnd() : -1;
+        r.attempts = (int)(rnd() % 5);
+        r.stdout_text = rnd() % 5 ? rnd_text(200) : NULL;
+        r.stderr_text = rnd() % 5 ? rnd_text(200) : NULL;
+        json_t *args = json_array();
+        for (unsigned i = 0, n = rnd() % 4; i < n; i++) {
+            char *t = rnd_text(12);
+            json_array_append_new(args, jstr(t));
+            free(t);
+        }
+        r.args_json = json_dumps(args, JSON_COMPACT);
+
+        json_t *ev = json_object();
+        json_object_set_new(ev, "event", json_string("job.completed"));
+        add_common(ev, &r);
+        json_t *res = json_object();
+        add_common(res, &r);
+        json_object_set_new(res, "trigger_type", jstr(r.trigger));
+        json_object_set_new(res, "stdout", jstr(r.stdout_text));
+        json_object_set_new(res, "stderr", jstr(r.stderr_text));
+        json_object_set_new(res, "args", args);
+        json_object_set_new(res, "worker", jstr(r.worker[0] ? r.worker : NULL));
+        json_object_set_new(res, "queue", jstr(r.queue[0] ? r.queue : NULL));
+
+        int flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+        char *want_ev = json_dumps(ev, flags), *want_res = json_dumps(res, flags);
+        char *got_ev = record_event_json(&r), *got_res = record_result_json(&r);
+        if (strcmp(want_ev, got_ev) || strcmp(want_res, got_res))
+            print_error("round %d differs:\n want %s\n  got %s\n want %s\n  got %s\n", round,
+                        want_ev, got_ev, want_res, got_res);
+        assert_string_equal(got_ev, want_ev);
+        assert_string_equal(got_res, want_res);
+        free(want_ev);
+        free(want_res);
+        free(got_ev);
+        free(got_res);
+        json_decref(ev);
+        json_decref(res);
+        free(r.stdout_text);
+        free(r.stderr_text);
+        free(r.args_json);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_result),
         cmocka_unit_test(test_result_empty),
         cmocka_unit_test(test_exit_code),
+        cmocka_unit_test(test_differential_against_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
