@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "unit_tmpdir.h"
+
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -147,14 +149,6 @@ void worker_job_released(struct worker *w)
 static char dir[64], dbpath[128], scripts[128];
 static struct worker w;
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -191,7 +185,7 @@ static int teardown(void **state)
     whitelist_free(&w.wl);
     store_close(w.store);
     event_base_free(w.base);
-    return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    return unit_rmtree(dir);
 }
 
 static struct job *arrive(const char *raw)

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "unit_tmpdir.h"
+
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,14 +32,6 @@
 static char dir[64];
 static char dbpath[256];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -51,7 +45,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    return unit_rmtree(dir);
 }
 
 static struct store *open_store(int busy_ms)

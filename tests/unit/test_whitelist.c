@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "unit_tmpdir.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -28,14 +30,6 @@
 
 static char dir[64];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -46,7 +40,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    return unit_rmtree(dir);
 }
 
 static void touch(const char *name)
