@@ -109,7 +109,7 @@ struct run *launch_job(struct worker *w, struct job *j, run_done_fn *done)
     struct run *r = NULL;
     if (!argv || !envp || asprintf(&script, "%s/%s.py", w->scripts_dir, j->row.script) < 0 ||
         asprintf(&own[0], "ARUN_JOB_ID=%s", j->row.id) < 0 ||
-        asprintf(&own[1], "ARUN_DB=%s", w->db_path) < 0 ||
+        asprintf(&own[1], "ARUN_DB=%s", w->child_db_path) < 0 ||
         asprintf(&own[2], "ARUN_TRIGGER=%s", j->row.trigger) < 0) {
         errno = ENOMEM;
         goto done;

@@ -5,6 +5,8 @@
  * work itself is in take.c, job.c, run.c and peers.c.
  */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -65,6 +67,11 @@ static const struct config_option options[] = {
      "DURATION", "CPU time a job's process may use: 30s, 5m (default 0: none)"},
     {"pids-limit", 0, "ARUN_PIDS_LIMIT", CONFIG_INT, S(pids_limit), "0", 0, 1000000, "N",
      "processes a job may have at once (default 0: none)"},
+    {"run-as", 0, "ARUN_RUN_AS", CONFIG_STRING, S(run_as), NULL, 0, 0, "USER[:GROUP]",
+     "run scripts as this user (the worker must be root, or be that user)"},
+    {"script-db", 0, "ARUN_SCRIPT_DB", CONFIG_STRING, S(script_db), NULL, 0, 0, "PATH",
+     "database scripts get as ARUN_DB, when the record must be out of their reach "
+     "(default: ARUN_DB)"},
     {"stream-maxlen", 0, "ARUN_STREAM_MAXLEN", CONFIG_INT, S(stream_maxlen), "100000", 1,
      1000000000, "N", "entries kept (about) in the completion stream P:stream:events"},
 };
@@ -127,6 +134,44 @@ static int resolve_python(struct worker *w)
     }
     free(dirs);
     return rc;
+}
+
+/* Resolves ARUN_RUN_AS ("user" or "user:group") into the uid and gid the
+ * children switch to. Returns 0, or -1 when unknown or not allowed. */
+static int setup_run_as(struct worker *w)
+{
+    if (!w->cfg.run_as || !*w->cfg.run_as)
+        return 0;
+    char name[256];
+    snprintf(name, sizeof name, "%s", w->cfg.run_as);
+    char *group = strchr(name, ':');
+    if (group)
+        *group++ = '\0';
+    struct passwd *pw = getpwnam(name);
+    if (!pw)
+        return -1;
+    w->limits.uid = pw->pw_uid;
+    w->limits.gid = pw->pw_gid;
+    if (group) {
+        struct group *gr = getgrnam(group);
+        if (!gr)
+            return -1;
+        w->limits.gid = gr->gr_gid;
+    }
+    if (geteuid() != 0 && (geteuid() != w->limits.uid || getegid() != w->limits.gid))
+        return -1;
+    w->limits.run_as = 1;
+    return 0;
+}
+
+/* The database scripts are told about: ARUN_SCRIPT_DB, else the record. */
+static int setup_script_db(struct worker *w)
+{
+    if (!w->cfg.script_db || !*w->cfg.script_db) {
+        memcpy(w->child_db_path, w->db_path, sizeof w->db_path);
+        return 0;
+    }
+    return realpath(w->cfg.script_db, w->child_db_path) ? 0 : -1;
 }
 
 static void setup_id(struct worker *w)
@@ -263,6 +308,11 @@ static int setup(struct worker *w)
                            "K, M or G (512M, 2G)", w->cfg.memory_limit);
     w->limits.cpu_ms = w->cfg.cpu_limit_ms;
     w->limits.pids = w->cfg.pids_limit;
+    if (setup_run_as(w) < 0)
+        return usage_error("ARUN_RUN_AS/--run-as '%s': no such user or group, or this worker "
+                           "(not root) cannot switch to it", w->cfg.run_as);
+    if (setup_script_db(w) < 0)
+        return die("ARUN_SCRIPT_DB/--script-db '%s': %s", w->cfg.script_db, strerror(errno));
     if (contain_setup() < 0)
         log_warn("cannot become a child subreaper (%s): processes that leave a job's group "
                  "are found through /proc only when a job runs again", strerror(errno));

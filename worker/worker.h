@@ -57,6 +57,8 @@ struct worker_settings {
     int64_t cpu_limit_ms;
     int64_t pids_limit;
     int64_t stream_maxlen;
+    const char *run_as;        /* USER[:GROUP] scripts run as, or NULL */
+    const char *script_db;     /* the database scripts get as ARUN_DB, or NULL */
 };
 
 struct worker {
@@ -74,7 +76,8 @@ struct worker {
     size_t nqueues;
     char python[PATH_MAX];               /* absolute */
     char scripts_dir[PATH_MAX];          /* absolute */
-    char db_path[PATH_MAX];              /* absolute, for the child's ARUN_DB */
+    char db_path[PATH_MAX];              /* absolute: the record */
+    char child_db_path[PATH_MAX];        /* absolute: the child's ARUN_DB */
     char **env_base;                     /* what every script's environment has */
     size_t env_count;
     struct spawn_opts limits;            /* per-job limits (rlimits) */

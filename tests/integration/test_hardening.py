@@ -48,6 +48,31 @@ class EnvironmentTests(ArunTestCase):
         self.assertIn("ARUN_REDIS_URL", out.stderr)
 
 
+class SeparationTests(ArunTestCase):
+    def test_scripts_run_as_another_user_cannot_forge_the_record(self):
+        if os.getuid() != 0:
+            self.skipTest("needs root to switch users (printed, not hidden)")
+        os.chmod(self.tmp, 0o755)
+        data = os.path.join(self.tmp, "data.db")
+        open(data, "w").close()
+        os.chown(data, 65534, 65534)
+        sub = self.subscribe()
+        self.start_worker(ARUN_RUN_AS="nobody", ARUN_SCRIPT_DB=data, RECORD_DB=self.db,
+                          ARUN_CHILD_ENV="FIXTURE_DIR,RECORD_DB")
+        self.push({"id": "forge-1", "script": "forge"})
+        self.assertEqual(self.wait_event(sub, "forge-1")["status"], "success")
+        out = json.loads(self.row("forge-1")["stdout"])
+        self.assertEqual((out["uid"], out["gid"]), (65534, 65534))
+        self.assertEqual(out["db"], data)
+        self.assertFalse(out["forged"], out)
+
+    def test_unknown_run_as_user_is_refused_at_start(self):
+        out = subprocess.run([WORKER], env=self.env(ARUN_RUN_AS="no-such-user-xyz"),
+                             capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.returncode, 2, out.stderr)
+        self.assertIn("ARUN_RUN_AS", out.stderr)
+
+
 class ContainmentTests(ArunTestCase):
     def daemon_dies_with_job(self, mode):
         sub = self.subscribe()
