@@ -136,6 +136,22 @@ static int resolve_python(struct worker *w)
     return rc;
 }
 
+/* Returns 1 if this process has CAP_SETUID and CAP_SETGID in effect (a
+ * non-root worker given them by systemd's AmbientCapabilities). */
+static int can_switch_users(void)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    if (!f)
+        return 0;
+    char line[256];
+    unsigned long long eff = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "CapEff: %llx", &eff) == 1)
+            break;
+    fclose(f);
+    return (eff >> 6 & 1) && (eff >> 7 & 1); /* CAP_SETGID 6, CAP_SETUID 7 */
+}
+
 /* Resolves ARUN_RUN_AS ("user" or "user:group") into the uid and gid the
  * children switch to. Returns 0, or -1 when unknown or not allowed. */
 static int setup_run_as(struct worker *w)
@@ -158,7 +174,8 @@ static int setup_run_as(struct worker *w)
             return -1;
         w->limits.gid = gr->gr_gid;
     }
-    if (geteuid() != 0 && (geteuid() != w->limits.uid || getegid() != w->limits.gid))
+    if (geteuid() != 0 && !can_switch_users() &&
+        (geteuid() != w->limits.uid || getegid() != w->limits.gid))
         return -1;
     w->limits.run_as = 1;
     return 0;
