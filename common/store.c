@@ -122,10 +122,24 @@ static int migrate(sqlite3 *db, char err[256])
         char set[64];
         snprintf(set, sizeof set, "PRAGMA user_version = %d;", v + 1);
         char *msg = NULL;
-        if (sqlite3_exec(db, "BEGIN IMMEDIATE;", NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE;", NULL, NULL, &msg) != SQLITE_OK)
+            goto failed;
+        /* another process may have migrated while we waited for the lock */
+        int now = v;
+        if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW)
+                now = sqlite3_column_int(st, 0);
+            sqlite3_finalize(st);
+        }
+        if (now > v) {
+            sqlite3_exec(db, "COMMIT;", NULL, NULL, NULL);
+            v = now - 1;
+            continue;
+        }
+        if (sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, set, NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, "COMMIT;", NULL, NULL, &msg) != SQLITE_OK) {
+        failed:
             snprintf(err, 256, "schema migration to version %d: %s", v + 1,
                      msg ? msg : sqlite3_errmsg(db));
             sqlite3_free(msg);

@@ -220,7 +220,7 @@ static int on_arrived(struct job *j)
 
 void job_named(struct job *j, int ok)
 {
-    if (ok < 0) {
+    if (ok < 0 || j->lease_lost) {
         /* unknown whether the rewrite happened: forget the copy; the
          * reconcile after reconnecting adopts whichever element is there */
         JLOG(LOG_WARN, j, "connection lost while naming the request; it will be re-read");
@@ -242,7 +242,7 @@ void job_named(struct job *j, int ok)
 
 void job_claimed(struct job *j, int ok, int cancel, int watched, int deliveries)
 {
-    if (!ok) {
+    if (!ok || j->lease_lost) {
         job_free(j); /* re-adopted from the processing list on reconnect */
         return;
     }

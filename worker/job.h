@@ -72,6 +72,7 @@ struct job {
     int store_failing;          /* consecutive permanent store errors */
     int64_t store_failing_since;
     int busy_logged;
+    int lease_lost;             /* taken over by a peer while its claim was awaited */
     struct event *timer;        /* retries of a step (store busy, twin) */
 };
 
@@ -121,7 +122,8 @@ void job_delivered(struct job *j);
 /* Drops j without recording or announcing anything: its child (if any) is
  * SIGKILLed with its group, and its request is left where it is (in the
  * processing list, to be requeued; or already taken by a peer, after a
- * lost lease). Frees j. */
+ * lost lease). Frees j. Not for a job awaiting a Redis reply (NAMING,
+ * CLAIMING, DELIVERING): the reply's callback holds j. */
 void job_drop(struct job *j);
 
 /* Drops every job that has not started, and SIGKILLs running ones, whose

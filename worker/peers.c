@@ -159,19 +159,26 @@ static void on_lease_list(redisAsyncContext *ac, void *reply, void *priv)
     struct job *next;
     for (struct job *j = w->jobs; j; j = next) {
         next = j->next;
-        /* NAMING rewrites its element; DELIVERING is fenced by its
-         * acknowledgement script, which announces nothing for it */
-        if (j->state == JOB_NAMING || j->state == JOB_DELIVERING)
+        /* DELIVERING is fenced by its acknowledgement script, which
+         * announces nothing for it */
+        if (j->state == JOB_DELIVERING)
             continue;
+        /* NAMING may find either form of its element */
         int listed = 0;
-        for (size_t i = 0; i < r->elements && !listed; i++)
-            listed = r->element[i]->type == REDIS_REPLY_STRING &&
-                     r->element[i]->len == j->rawlen &&
-                     memcmp(r->element[i]->str, j->raw, j->rawlen) == 0;
+        for (size_t i = 0; i < r->elements && !listed; i++) {
+            const redisReply *e = r->element[i];
+            listed = e->type == REDIS_REPLY_STRING &&
+                     ((e->len == j->rawlen && memcmp(e->str, j->raw, j->rawlen) == 0) ||
+                      (j->renamed && e->len == strlen(j->renamed) &&
+                       memcmp(e->str, j->renamed, e->len) == 0));
+        }
         if (!listed) {
             JLOG(LOG_WARN, j, "this worker was declared dead and the job was taken over: "
                  "stopping its run here, recording nothing");
-            job_drop(j);
+            if (j->state == JOB_CLAIMING || j->state == JOB_NAMING)
+                j->lease_lost = 1; /* its reply is awaited: dropped on arrival */
+            else
+                job_drop(j);
             dropped++;
         }
     }

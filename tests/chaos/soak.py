@@ -21,10 +21,14 @@ deadline), it stops the workers with SIGTERM and checks:
   - PREFIX:result:ID holds the same status; every event seen agrees with
     the row; no event is missing outside the Redis restart window;
   - no id ran concurrently with itself: each fixture run takes an exclusive
-    flock on locks/ID (released only when its process is gone) and logs
-    "ID start|end|overlap PID T" lines with O_APPEND to runs.log; a run that
-    finds the lock held logs "overlap". A start without an end is a run
-    killed with its worker, not an overlap;
+    flock on locks/ID (released only when its process is gone), writes its
+    pid in it, and logs "ID start|end|overlap:HOLDER PID T" lines with
+    O_APPEND to runs.log; a run that finds the lock held logs "overlap"
+    with the holder's pid. A start without an end is a run killed with its
+    worker, not an overlap. With --pauses, a worker is frozen with its jobs
+    (a paused host) longer than its heartbeat: a run that waits for the lock
+    of a frozen run is the takeover, not an overlap, as long as the frozen
+    run is gone within the heartbeat TTL (+0.5 s) of the thaw;
   - a run logged "end" for every success/error row, and no run for a
     rejected one; runs of an id <= its attempts;
   - the queue, every processing list and PREFIX:dead are empty;
@@ -71,6 +75,9 @@ def parse_args():
     ap.add_argument("--no-redis-restart", action="store_true", help="do not restart Redis")
     ap.add_argument("--grandchildren", action="store_true",
                     help="slow jobs also start a child process (checks that none outlives its job)")
+    ap.add_argument("--pauses", action="store_true",
+                    help="also freeze a worker with its jobs (SIGSTOP) past its heartbeat, "
+                         "then thaw it: its jobs are taken over and it must not run them on")
     ap.add_argument("--keep", action="store_true", help="keep the temp folder (logs, db, runs.log)")
     return ap.parse_args()
 
@@ -82,7 +89,7 @@ import harness  # noqa: E402  (needs ARUN_BUILD_DIR first)
 from harness import Redis, free_port, wait_for  # noqa: E402
 
 PREFIX = "soak"
-MARKER = "ARUN_SOAK_MARKER"
+MARKER = "SOAK_MARKER"
 
 FIXTURE_HEAD = r'''
 import fcntl, os, sys, time
@@ -95,8 +102,11 @@ lock = os.open(os.path.join(os.environ["SOAK_LOCKS"], jid), os.O_RDWR | os.O_CRE
 try:
     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
 except BlockingIOError:
-    note("overlap")
+    holder = os.pread(lock, 32, 0).decode(errors="replace").strip() or "0"
+    note("overlap:" + holder)
     fcntl.flock(lock, fcntl.LOCK_EX)
+os.ftruncate(lock, 0)
+os.pwrite(lock, str(os.getpid()).encode(), 0)
 note("start")
 '''
 FIXTURES = {
@@ -168,6 +178,9 @@ class Soak:
         self.events = collections.defaultdict(list)  # id -> [status...]
         self.stray_events = []
         self.restart_window = None  # (start, end) wall time of the Redis restart
+        self.pauses = 0
+        self.waited_on_frozen = 0
+        self.frozen = {}  # pid of a frozen job process -> (stop, thaw) monotonic ns
         self.failures = []
 
     # --- processes ------------------------------------------------------------
@@ -179,7 +192,10 @@ class Soak:
                   "ARUN_CONCURRENCY": str(ARGS.concurrency), "ARUN_HEARTBEAT_TTL": "1s",
                   "ARUN_KILL_GRACE_MS": "300", "ARUN_DRAIN_TIMEOUT": "10s",
                   "ARUN_LOG_LEVEL": "info", "SOAK_LOG": self.runs_log, "SOAK_LOCKS": self.locks,
-                  "SOAK_GRANDCHILDREN": "1" if ARGS.grandchildren else "0", MARKER: self.marker})
+                  "SOAK_GRANDCHILDREN": "1" if ARGS.grandchildren else "0", MARKER: self.marker,
+                  # scripts see only allowlisted variables and these
+                  "ARUN_CHILD_ENV": ",".join(["SOAK_LOG", "SOAK_LOCKS", "SOAK_GRANDCHILDREN",
+                                              MARKER])})
         return e
 
     def start_worker(self, i):
@@ -290,8 +306,13 @@ class Soak:
         restart_at = t0 + ARGS.seconds * self.rng.uniform(0.3, 0.5)
         restarted = ARGS.no_redis_restart
         next_kill = time.monotonic() + self.rng.uniform(0.5, 2)
+        next_pause = time.monotonic() + self.rng.uniform(2, 5)
         while not self.stop_chaos.is_set() and time.monotonic() < t0 + ARGS.seconds:
             now = time.monotonic()
+            if ARGS.pauses and now >= next_pause:
+                self.pause_one()
+                next_pause = time.monotonic() + self.rng.uniform(3, 6)
+                continue
             if not restarted and now >= restart_at:
                 restarted = True
                 w0 = time.time()
@@ -314,6 +335,34 @@ class Soak:
                     self.failures.append("worker %d exited by itself with %s" % (p.pid, p.returncode))
                     self.start_worker(i)
             time.sleep(0.05)
+
+    def pause_one(self):
+        """Freezes a worker and its jobs' process groups for 1.5-3 s (its
+        heartbeat TTL is 1 s), then thaws them; records which job processes
+        were frozen and when (monotonic ns, as runs.log)."""
+        i = self.rng.randrange(len(self.workers))
+        w = self.workers[i]
+        kids = subprocess.run(["pgrep", "-P", str(w.pid)], capture_output=True,
+                              text=True).stdout.split()
+        groups = [int(k) for k in kids]
+        w.send_signal(signal.SIGSTOP)
+        for g in groups:
+            try:
+                os.killpg(g, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+        t_stop = time.monotonic_ns()
+        time.sleep(self.rng.uniform(1.5, 3))
+        for g in groups:
+            try:
+                os.killpg(g, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        w.send_signal(signal.SIGCONT)
+        t_cont = time.monotonic_ns()
+        self.pauses += 1
+        for g in groups:
+            self.frozen[g] = (t_stop, t_cont)
 
     # --- the run ----------------------------------------------------------------
 
@@ -461,8 +510,18 @@ class Soak:
             if not evs:
                 missed_events.append(jid)
             r = runs.get(jid, [])
-            if any(w == "overlap" for w, _, _ in r):
-                overlaps.append(jid)
+            for w, pid, t in r:
+                if not w.startswith("overlap"):
+                    continue
+                holder = int(w.split(":")[1]) if ":" in w else 0
+                window = self.frozen.get(holder)
+                # waiting on a frozen run is the takeover; the frozen run
+                # must be gone within the TTL (1 s) + 0.5 s of its thaw
+                gone = [tt for ww, pp, tt in r if pp == pid and ww == "start"]
+                if window and window[0] <= t and gone and gone[0] <= window[1] + 1_500_000_000:
+                    self.waited_on_frozen += 1
+                else:
+                    overlaps.append(jid)
             starts = [x for x in r if x[0] == "start"]
             ends = [x for x in r if x[0] == "end"]
             if status in ("success", "error") and not ends:
@@ -521,6 +580,10 @@ class Soak:
         log("worker kills %d; Redis restarts %d; events missed during the Redis restart %d; "
             "drained %.1f s after start" % (self.kills, 1 if self.restart_window else 0,
                                             len(excused), self.drained_after))
+        if ARGS.pauses:
+            log("workers paused past their heartbeat %d; runs that waited for a frozen run "
+                "(takeovers) %d; concurrent runs %d" % (self.pauses, self.waited_on_frozen,
+                                                       len(overlaps)))
         if self.failures:
             for f in self.failures:
                 log("FAIL: " + f)
