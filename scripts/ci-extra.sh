@@ -18,11 +18,11 @@ for s in "${steps[@]}"; do
   case $s in
     fuzz)     tests/fuzz/run.sh "${ARUN_FUZZ_SECONDS:-30}" ;;
     # test_faults is left out: its memory-bound test measures valgrind's RSS
-    valgrind) scripts/valgrind.sh ${ARUN_VALGRIND_TESTS:-test_worker test_recovery test_submit} ;;
+    valgrind) scripts/valgrind.sh ${ARUN_VALGRIND_TESTS:-test_worker test_recovery test_submit test_cancel} ;;
     chaos)    cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON >/dev/null &&
               cmake --build build -j"$(nproc)" --target arun-worker >/dev/null &&
               /usr/bin/python3 tests/chaos/soak.py --build build --jobs "${ARUN_SOAK_JOBS:-300}" \
-                --seconds "${ARUN_SOAK_SECONDS:-45}" --workers 3 --grandchildren ;;
+                --seconds "${ARUN_SOAK_SECONDS:-45}" --workers 3 --grandchildren --pauses ;;
     *)        echo "unknown step $s" >&2; false ;;
   esac
   rc=$?
