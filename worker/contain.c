@@ -22,6 +22,7 @@
 #include "log.h"
 #include "orphans.h"
 #include "run.h"
+#include "warm.h"
 #include "worker.h"
 
 #define CONTAIN_MAX_CHILDREN 4096
@@ -84,7 +85,7 @@ int contain_sweep(struct worker *w)
     size_t n = list_children(pids, CONTAIN_MAX_CHILDREN);
     int killed = 0;
     for (size_t i = 0; i < n; i++) {
-        if (run_is_leader(pids[i]) || of_running_job(w, pids[i]))
+        if (run_is_leader(pids[i]) || warm_is(w, pids[i]) || of_running_job(w, pids[i]))
             continue;
         if (kill(pids[i], SIGKILL) == 0)
             killed++;

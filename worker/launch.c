@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "job.h"
+#include "warm.h"
 #include "worker.h"
 
 extern char **environ;
@@ -130,6 +131,8 @@ struct run *launch_job(struct worker *w, struct job *j, run_done_fn *done)
         .kill_grace_ms = w->cfg.kill_grace_ms,
         .max_output = (size_t)w->cfg.max_output,
         .label = j->row.id,
+        .spawner = warm_ready(w) ? warm_spawn : NULL,
+        .spawner_ctx = w,
     };
     r = run_start(w->base, &spec, done, j);
 done:;

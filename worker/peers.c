@@ -23,6 +23,7 @@
 #include "keys.h"
 #include "log.h"
 #include "rconn.h"
+#include "warm.h"
 #include "timefmt.h"
 #include "worker.h"
 
@@ -269,6 +270,7 @@ static void on_heartbeat_tick(evutil_socket_t fd, short what, void *arg)
     take_next(w); /* also restarts taking after an error reply */
     cancel_check_running(w); /* a cancel missed while unsubscribed */
     contain_sweep(w);        /* what escaped a job and outlived its parent */
+    warm_check(w);           /* the warm interpreter: dead, hung, grown? */
 }
 
 /* Warns once when Redis may lose queued requests. */

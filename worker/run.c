@@ -189,7 +189,9 @@ struct run *run_start(struct event_base *base, const struct run_spec *spec, run_
         return NULL;
     }
     r->start_ms = timefmt_mono_ms();
-    pid_t pid = spawn_child(spec->path, spec->argv, spec->envp, spec->opts, &r->fds);
+    pid_t pid = spec->spawner ? spec->spawner(spec->spawner_ctx, spec, &r->fds) : -1;
+    if (pid < 0)
+        pid = spawn_child(spec->path, spec->argv, spec->envp, spec->opts, &r->fds);
     if (pid < 0) {
         int saved = errno;
         event_free(r->timer);

@@ -39,6 +39,10 @@ struct run_spec {
     int64_t kill_grace_ms;         /* SIGTERM to SIGKILL */
     size_t max_output;             /* bytes kept of each stream */
     const char *label;             /* for log lines (the job id); copied */
+    /* another way to start the process (warm.h), or NULL for spawn_child;
+     * when it returns -1 the process is spawned the usual way */
+    pid_t (*spawner)(void *ctx, const struct run_spec *spec, struct spawn_fds *fds);
+    void *spawner_ctx;
 };
 
 struct run_result {

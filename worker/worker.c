@@ -26,6 +26,7 @@
 #include "parse.h"
 #include "rconn.h"
 #include "run.h"
+#include "warm.h"
 #include "worker.h"
 
 #define S(field) offsetof(struct worker_settings, field)
@@ -72,6 +73,9 @@ static const struct config_option options[] = {
     {"script-db", 0, "ARUN_SCRIPT_DB", CONFIG_STRING, S(script_db), NULL, 0, 0, "PATH",
      "database scripts get as ARUN_DB, when the record must be out of their reach "
      "(default: ARUN_DB)"},
+    {"preload", 0, "ARUN_PRELOAD", CONFIG_STRING, S(preload), NULL, 0, 0, "MOD,...",
+     "Python modules to import once in a warm interpreter that forks each job "
+     "(default: every job starts the interpreter afresh)"},
     {"stream-maxlen", 0, "ARUN_STREAM_MAXLEN", CONFIG_INT, S(stream_maxlen), "100000", 1,
      1000000000, "N", "entries kept (about) in the completion stream P:stream:events"},
 };
@@ -390,6 +394,8 @@ int main(int argc, char **argv)
     w.sub = rconn_new(w.base, &w.url, "sub", cancel_on_up, &w);
     if (!w.cmd || !w.take || !w.sub)
         return die("out of memory");
+    if (warm_setup(&w, err) < 0)
+        return die("ARUN_PRELOAD/--preload: %s", err);
     peers_start(&w);
     event_base_dispatch(w.base);
 
@@ -400,6 +406,7 @@ int main(int argc, char **argv)
     while (w.jobs)
         job_drop(w.jobs);
     contain_free(&w);
+    warm_stop(&w);
     event_free(w.sig_term);
     event_free(w.sig_int);
     event_free(w.sig_hup);

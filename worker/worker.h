@@ -36,6 +36,7 @@ struct event;
 struct event_base;
 struct rconn;
 struct job;
+struct warm;
 
 struct worker_settings {
     const char *redis_url;
@@ -59,6 +60,7 @@ struct worker_settings {
     int64_t stream_maxlen;
     const char *run_as;        /* USER[:GROUP] scripts run as, or NULL */
     const char *script_db;     /* the database scripts get as ARUN_DB, or NULL */
+    const char *preload;       /* modules the warm interpreter imports, or NULL */
 };
 
 struct worker {
@@ -105,6 +107,7 @@ struct worker {
     struct event *drain_timer;
     struct event *redeliver_timer;
     struct event *contain_timer;         /* contain.c's follow-up sweeps */
+    struct warm *warm;                   /* the warm interpreter, or NULL */
     int contain_resweeps;
 };
 

@@ -8,6 +8,7 @@ Every test gets its own key prefix and temp folder, so tests never see each
 other's keys even on one server.
 """
 import json
+import re
 import os
 import shlex
 import shutil
@@ -225,12 +226,21 @@ class ArunTestCase(unittest.TestCase):
                   "ARUN_CONCURRENCY": "2", "ARUN_KILL_GRACE_MS": "500",
                   # scripts see only allowlisted variables and ARUN_CHILD_ENV's
                   "FIXTURE_DIR": self.tmp, "ARUN_CHILD_ENV": "FIXTURE_DIR"})
+        if os.environ.get("ARUN_TEST_PRELOAD"):
+            # the whole suite again in warm mode (jobs forked from a warm
+            # interpreter that imported these modules)
+            e["ARUN_PRELOAD"] = os.environ["ARUN_TEST_PRELOAD"]
         e.update({k: str(v) for k, v in extra.items()})
         return e
 
-    def start_worker(self, *args, **env):
+    def start_worker(self, *args, run_as=None, **env):
+        """Starts a worker (as run_as, a uid, when given) and waits for its
+        heartbeat (and its warm interpreter in warm mode)."""
         log = open(os.path.join(self.tmp, "worker-%d.log" % len(self.workers)), "wb")
         wrapper = shlex.split(os.environ.get("ARUN_WORKER_WRAPPER", ""))
+        if run_as is not None:
+            wrapper = ["setpriv", "--reuid=%d" % run_as, "--regid=%d" % run_as,
+                       "--clear-groups"] + wrapper
         p = subprocess.Popen([*wrapper, WORKER, *args], env=self.env(**env), stdout=log,
                              stderr=subprocess.STDOUT)
         log.close()
@@ -239,7 +249,18 @@ class ArunTestCase(unittest.TestCase):
         wait_for(lambda: self.r("KEYS", self.prefix + ":worker:*") or p.poll() is not None,
                  10, what="the worker's heartbeat")
         self.assertIsNone(p.poll(), "worker exited at start:\n" + self.worker_log(len(self.workers) - 1))
+        if self.env(**env).get("ARUN_PRELOAD"):
+            i = len(self.workers) - 1
+            # ready, or given up (an ARUN_PYTHON that is not Python: jobs start fresh)
+            wait_for(lambda: any(m in self.worker_log(i) for m in ("warm interpreter ready",
+                                                                   "warm interpreter (pid"))
+                     or p.poll() is not None, 30, what="the warm interpreter")
         return p
+
+    def warm_pid(self, i=0):
+        """The pid of worker i's warm interpreter, or None (not in warm mode)."""
+        m = re.search(r"warm interpreter starting \(pid (\d+)\)", self.worker_log(i))
+        return int(m.group(1)) if m else None
 
     def worker_log(self, i=0):
         with open(os.path.join(self.tmp, "worker-%d.log" % i), "rb") as f:
