@@ -259,8 +259,8 @@ class ArunTestCase(unittest.TestCase):
 
     def warm_pid(self, i=0):
         """The pid of worker i's warm interpreter, or None (not in warm mode)."""
-        m = re.search(r"warm interpreter starting \(pid (\d+)\)", self.worker_log(i))
-        return int(m.group(1)) if m else None
+        m = re.findall(r"warm interpreter starting \(pid (\d+)\)", self.worker_log(i))
+        return int(m[-1]) if m else None
 
     def worker_log(self, i=0):
         with open(os.path.join(self.tmp, "worker-%d.log" % i), "rb") as f:
