@@ -9,7 +9,8 @@ redis-server on a free loopback port in a temp folder, and for each
 scenario starts a fresh arun-worker (temp SQLite, scripts dir with noop.py
 and big.py, ARUN_LOG_LEVEL=warn). Prints a table; writes bench/out/results.json.
 
-Scenarios (--only): burst, true, latency, rss_big, scaling, backlog, store, push.
+Scenarios (--only): burst, true, latency, rss_big, scaling, backlog, store, push,
+warm (ARUN_PRELOAD: jobs forked from a warm interpreter).
 """
 import argparse
 import calendar
@@ -32,6 +33,10 @@ PYTHON = "/usr/bin/python3"
 TICK = os.sysconf("SC_CLK_TCK")
 
 NOOP_PY = 'print("ok")\n'
+# what a warm interpreter imports once for the "heavy" script (which imports
+# them): about 60 ms of imports for /usr/bin/python3 here
+HEAVY_MODULES = ("sqlite3,statistics,json,decimal,asyncio,email.mime.multipart,http.client,"
+                 "xml.etree.ElementTree,csv,argparse")
 BIG_PY = (
     "import os\n"
     "chunk = b'x' * 65535 + b'\\n'\n"
@@ -125,6 +130,8 @@ class Bench:
             f.write(NOOP_PY)
         with open(os.path.join(self.scripts, "big.py"), "w") as f:
             f.write(BIG_PY)
+        with open(os.path.join(self.scripts, "heavy.py"), "w") as f:
+            f.write("import %s\n" % HEAVY_MODULES)
         self.redis = RedisServer(args.aof)
         self.r = Redis(self.redis.port, timeout=60)
         self.seq = 0
@@ -151,7 +158,9 @@ class Bench:
         return [python, os.path.join(self.scripts, "noop.py")]
 
     # -- a worker
-    def start_worker(self, k, python=PYTHON, queues="default", env_extra=None):
+    def start_worker(self, k, python=PYTHON, queues="default", env_extra=None, warm=None):
+        """A worker with concurrency k; with warm (modules), in warm mode,
+        returned once its warm interpreter is ready."""
         self.seq += 1
         prefix = "b%d" % self.seq
         db = os.path.join(self.tmp, "w%d.db" % self.seq)
@@ -162,8 +171,21 @@ class Bench:
             "ARUN_CONCURRENCY": str(k), "ARUN_LOG_LEVEL": "warn", "ARUN_QUEUES": queues,
         })
         env.update(env_extra or {})
+        log_path = None
+        if warm:
+            env.update({"ARUN_PRELOAD": warm, "ARUN_LOG_LEVEL": "info"})
+            log_path = os.path.join(self.tmp, "w%d.log" % self.seq)
         wrap = os.environ.get("ARUN_BENCH_WRAPPER", "").split()  # e.g. valgrind --tool=callgrind
-        proc = subprocess.Popen(wrap + [os.path.join(self.build, "worker", "arun-worker")], env=env)
+        logf = open(log_path, "wb") if log_path else None
+        proc = subprocess.Popen(wrap + [os.path.join(self.build, "worker", "arun-worker")], env=env,
+                                stderr=logf)
+        if logf:
+            logf.close()
+            deadline = time.monotonic() + 60
+            while b"warm interpreter ready" not in open(log_path, "rb").read():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the warm interpreter did not start")
+                time.sleep(0.02)
         deadline = time.monotonic() + 60
         while not self.r("KEYS", prefix + ":worker:*"):
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -203,13 +225,13 @@ class Bench:
                 seen[ev["id"]] = (t, ev)
         return seen
 
-    def arun_burst(self, n, k, python=PYTHON):
+    def arun_burst(self, n, k, python=PYTHON, warm=None, script="noop"):
         """n jobs pushed at once (pipelined RPUSH); returns throughput, CPU, RSS."""
-        w = self.start_worker(k, python)
+        w = self.start_worker(k, python, warm=warm)
         pid = w["proc"].pid
         ids = ["%s-%d" % (w["prefix"], i) for i in range(n)]
         payload = b"".join(Redis.encode("RPUSH", w["prefix"] + ":queue:default",
-                                        self.request(w["prefix"], i)) for i in ids)
+                                        self.request(w["prefix"], i, script)) for i in ids)
         c0w, c0r = cpu_s(pid), cpu_s(self.redis.proc.pid)
         u0 = cpu_us(pid)
         a0, m0 = cpu_all(pid), machine_busy_s()
@@ -300,6 +322,50 @@ class Bench:
         med = lambda key: statistics.median(r[key] for r in reps)
         return {"jobs_per_rep": m, "reps": reps,
                 **{key: med(key) for key in reps[0]}}
+
+    def sc_warm(self):
+        """Warm start: a noop burst forked from a warm interpreter against the
+        bare spawner starting Python afresh; K=1 latency warm; a script that
+        imports heavy modules, fresh against warm (both through arun)."""
+        n, reps = self.args.jobs, []
+        for rep in range(self.args.reps):
+            res = {"warm": self.arun_burst(n, 2, warm="json"),
+                   "bare": self.bare(n, 2, self.noop_cmd())}
+            res["ratio"] = res["warm"]["jobs_per_s"] / res["bare"]["jobs_per_s"]
+            w = self.start_worker(1, warm="json")
+            lat = []
+            for i in range(self.args.latency_jobs):
+                jid = "%s-wlat-%d" % (w["prefix"], i)
+                t0 = time.monotonic()
+                self.r("RPUSH", w["prefix"] + ":queue:default", self.request(w["prefix"], jid))
+                t1, _ = self.wait_events(w, [jid])[jid]
+                lat.append((t1 - t0) * 1000)
+            self.stop_worker(w)
+            lat.sort()
+            res["warm_p50_ms"] = lat[len(lat) // 2]
+            res["warm_p99_ms"] = lat[int(0.99 * (len(lat) - 1) + 0.5)]
+            m = max(50, n // 10)
+            res["heavy_fresh"] = self.arun_burst(m, 2, script="heavy")
+            res["heavy_warm"] = self.arun_burst(m, 2, warm=HEAVY_MODULES, script="heavy")
+            res["heavy_ratio"] = res["heavy_warm"]["jobs_per_s"] / res["heavy_fresh"]["jobs_per_s"]
+            log("  warm rep %d: noop warm %.1f/s vs bare fresh %.1f/s (x%.2f), cpu %.3f ms/job; "
+                "K=1 p50 %.2f p99 %.2f ms; heavy imports fresh %.1f/s warm %.1f/s (x%.1f)" % (
+                    rep + 1, res["warm"]["jobs_per_s"], res["bare"]["jobs_per_s"], res["ratio"],
+                    res["warm"]["cpu_ms_per_job"], res["warm_p50_ms"], res["warm_p99_ms"],
+                    res["heavy_fresh"]["jobs_per_s"], res["heavy_warm"]["jobs_per_s"],
+                    res["heavy_ratio"]))
+            reps.append(res)
+        med = lambda f: statistics.median(f(r) for r in reps)
+        return {"jobs": n, "reps": reps, "modules": HEAVY_MODULES,
+                "warm_jobs_per_s": med(lambda r: r["warm"]["jobs_per_s"]),
+                "bare_jobs_per_s": med(lambda r: r["bare"]["jobs_per_s"]),
+                "ratio_median": med(lambda r: r["ratio"]),
+                "warm_cpu_ms_per_job": med(lambda r: r["warm"]["cpu_ms_per_job"]),
+                "warm_p50_ms": med(lambda r: r["warm_p50_ms"]),
+                "warm_p99_ms": med(lambda r: r["warm_p99_ms"]),
+                "heavy_fresh_jobs_per_s": med(lambda r: r["heavy_fresh"]["jobs_per_s"]),
+                "heavy_warm_jobs_per_s": med(lambda r: r["heavy_warm"]["jobs_per_s"]),
+                "heavy_ratio_median": med(lambda r: r["heavy_ratio"])}
 
     def sc_rss_big(self):
         w = self.start_worker(2)
@@ -523,6 +589,15 @@ def table(res, args):
         add("push->take, %d queued" % b["queued"], "(info)",
             "p50 %.1f p99 %.1f ms" % (b["backlogged"]["push_to_take_p50_ms"],
                                        b["backlogged"]["push_to_take_p99_ms"]), "", "", True)
+    if "warm" in res:
+        w = res["warm"]
+        add("warm noop burst, K=2: jobs/s", ">= 5x bare", "%.1f" % w["warm_jobs_per_s"],
+            "%.1f" % w["bare_jobs_per_s"], "%.2f" % w["ratio_median"], w["ratio_median"] >= 5)
+        add("warm K=1 push->event p50", "<= 3 ms", "%.2f ms" % w["warm_p50_ms"], "",
+            "p99 %.2f ms" % w["warm_p99_ms"], w["warm_p50_ms"] <= 3)
+        add("heavy imports, warm vs fresh", ">= 10x", "%.1f/s" % w["heavy_warm_jobs_per_s"],
+            "fresh %.1f/s" % w["heavy_fresh_jobs_per_s"], "%.1f" % w["heavy_ratio_median"],
+            w["heavy_ratio_median"] >= 10)
     head = ("metric", "target", "arun", "bare", "ratio / note", "met")
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(6)]
     lines = [" | ".join(str(c).ljust(widths[i]) for i, c in enumerate(r)) for r in [head] + rows]
@@ -565,7 +640,7 @@ def main():
                         "-DARUN_BENCH=ON"], check=True, stdout=subprocess.DEVNULL)
         subprocess.run(["cmake", "--build", build, "-j2", "--target", "arun-worker", "spawn_bare",
                         "store_query"], check=True, stdout=subprocess.DEVNULL)
-    order = ["burst", "true", "latency", "rss_big", "scaling", "backlog", "store", "push"]
+    order = ["burst", "true", "latency", "rss_big", "scaling", "backlog", "store", "push", "warm"]
     only = args.only.split(",") if args.only else order
     b = Bench(args)
     results = {"machine": machine(), "args": vars(args),
