@@ -1,8 +1,8 @@
 """The deploy files say what works: the worker starts and runs a job with
 every value of deploy/arun.env.example uncommented (and with the values of
 docker-compose.yml, commented or not), and the example names every
-variable that arun-worker --help lists. Paths and the Redis address are
-this test's own; every other value is the file's, verbatim."""
+variable that arun-worker --help lists. Paths, users and the Redis address
+are this test's own (LOCAL); every other value is the file's, verbatim."""
 import os
 import re
 import subprocess
@@ -11,8 +11,11 @@ import unittest
 from harness import ArunTestCase, WORKER, HERE
 
 ROOT = os.path.join(HERE, "..", "..")
-# where the test's own values replace the file's (they name this machine)
-LOCAL = {"ARUN_REDIS_URL", "ARUN_PREFIX", "ARUN_DB", "ARUN_SCRIPTS_DIR", "ARUN_PYTHON"}
+# where the test's own values replace the file's: they name this machine's
+# Redis, files and users (ARUN_RUN_AS names a user that exists only once the
+# deploy steps made it)
+LOCAL = {"ARUN_REDIS_URL", "ARUN_PREFIX", "ARUN_DB", "ARUN_SCRIPTS_DIR", "ARUN_PYTHON",
+         "ARUN_RUN_AS", "ARUN_SCRIPT_DB"}
 
 
 def env_example():
