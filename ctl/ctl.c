@@ -43,8 +43,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: arun-ctl [--json] [--redis-url URL] [--prefix P] [--db PATH] COMMAND [ARGS]\n\n"
             "Commands:\n"
-            "  jobs [--status S[,S]] [--script NAME] [--trigger T] [--limit N]\n"
-            "                       newest jobs first, from the database\n"
+            "  jobs [--status S[,S]] [--script NAME] [--trigger T] [--limit N] [--before C]\n"
+            "                       newest jobs first, from the database (--before: the\n"
+            "                       \"next\" cursor of a page, for the page after it)\n"
             "  job ID               the whole record (database, else Redis), output included\n"
             "  queues               each queue, its length and the live workers taking from it\n"
             "  workers              live workers: id, queues, concurrency, jobs held\n"

@@ -46,6 +46,7 @@ struct jobs_settings {
     char *status;
     const char *script;
     const char *trigger;
+    const char *before;
     int64_t limit;
 };
 
@@ -60,16 +61,20 @@ int ctl_jobs(struct ctl *c, int argc, char **argv)
          "only this trigger (manual, api, scheduled, retry, ...)"},
         {"limit", 'n', NULL, CONFIG_INT, J(limit), "20", 1, HISTORY_LIMIT_MAX, "N",
          "at most N jobs (1-500)"},
+        {"before", 0, NULL, CONFIG_STRING, J(before), NULL, 0, 0, "CURSOR",
+         "the page after the one whose \"next\" (--json) this is"},
     };
     struct jobs_settings s = {.base = *c};
-    int first, rc = ctl_parse("jobs [--status S[,S]] [--script NAME] [--trigger T] [--limit N]",
+    int first, rc = ctl_parse("jobs [--status S[,S]] [--script NAME] [--trigger T] [--limit N] "
+                              "[--before CURSOR]",
                               opts, sizeof opts / sizeof opts[0], &s, argc, argv, &first);
     *c = s.base;
     if (rc)
         return rc;
     if (first < argc)
         return config_usage_error("arun-ctl", "jobs takes no operand");
-    struct history_filter f = {.script = s.script, .trigger = s.trigger, .limit = (int)s.limit};
+    struct history_filter f = {.script = s.script, .trigger = s.trigger, .limit = (int)s.limit,
+                               .before = s.before};
     char err[HISTORY_ERR_MAX];
     const char *field;
     if ((s.status && history_filter_statuses(&f, s.status, err) < 0) ||
@@ -86,7 +91,7 @@ int ctl_jobs(struct ctl *c, int argc, char **argv)
     if (history_list(h, &f, &jobs, next) != HISTORY_OK)
         return ctl_say(CTL_UNREACHABLE, "reading %s: %s", c->db, history_errstr(h));
     if (c->json) {
-        json_t *o = json_pack("{s:O}", "jobs", jobs);
+        json_t *o = json_pack("{s:O, s:s?}", "jobs", jobs, "next", next[0] ? next : NULL);
         ctl_print_json(o);
         json_decref(o);
     } else {

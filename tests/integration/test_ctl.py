@@ -41,6 +41,12 @@ class CtlTests(ArunTestCase):
         self.assertEqual(ids("--status", "error,rejected"), ["c-rej", "c-err"])
         self.assertEqual(ids("--script", "echo.py"), ["c-err", "c-ok"])
         self.assertEqual(ids("--limit", "1"), ["c-rej"])
+        page = self.ctl_json("jobs", "--limit", "2")
+        self.assertEqual(len(page["jobs"]), 2)
+        rest = self.ctl_json("jobs", "--limit", "2", "--before", page["next"])
+        self.assertEqual([j["id"] for j in rest["jobs"]], ["c-ok"])
+        self.assertIsNone(rest["next"])
+        self.assertEqual(self.ctl("jobs", "--before", "garbage").returncode, 2)
         self.assertEqual(ids("--trigger", "api"), [])
         self.assertEqual(self.ctl("jobs", "--json", "--limit", "1").returncode, 0)  # flag after
         table = self.ctl("jobs").stdout.decode()
