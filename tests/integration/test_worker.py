@@ -250,7 +250,7 @@ class CliTests(ArunTestCase):
                                          ("ARUN_REDIS_URL", "http://x", "ARUN_REDIS_URL", 1),
                                          ("ARUN_SCRIPTS_DIR", "/nonexistent", "ARUN_SCRIPTS_DIR", 1),
                                          ("ARUN_PYTHON", "/nonexistent/python", "ARUN_PYTHON", 1),
-                                         ("ARUN_QUEUES", "a b", "ARUN_QUEUES", 1)]:
+                                         ("ARUN_QUEUES", "a b", "ARUN_QUEUES", 2)]:
             out = subprocess.run([WORKER], env=self.env(**{var: value}), capture_output=True,
                                  text=True, timeout=10)
             self.assertEqual(out.returncode, code, var)
