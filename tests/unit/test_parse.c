@@ -28,7 +28,7 @@ static void expect_bad_duration(const char *s)
     int64_t v = -12345;
     int rc = parse_duration_ms(s, &v);
     if (rc != -1)
-        print_error("parse_duration_ms(\"%s\") accepted\n", s);
+        print_error("parse_duration_ms(\"%s\") accepted\n", s ? s : "(null)");
     assert_int_equal(rc, -1);
     assert_int_equal(v, -12345); /* untouched on failure */
 }
