@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what arun needs from Debian 12's packages: the build tools and
 # libraries, Redis, Python 3; with --test also what the test suite uses.
-# Does nothing when everything is already installed.
+# Does nothing when everything is already installed. iproute2 and util-linux
+# (ip netns, unshare, taskset) are for the scale harness, tests/scale/run.sh.
 set -euo pipefail
 pkgs=(gcc make cmake pkg-config libhiredis-dev libevent-dev libjansson-dev libsqlite3-dev
       redis-server python3)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(libcmocka-dev docker-compose)
+  pkgs+=(libcmocka-dev docker-compose iproute2 util-linux)
 fi
 if [ "${1:-}" = "--ci" ]; then
-  pkgs+=(libcmocka-dev docker-compose valgrind clang)
+  pkgs+=(libcmocka-dev docker-compose valgrind clang iproute2 util-linux)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -65,7 +65,9 @@ class FollowCase(ArunTestCase):
         for p in self.followers:
             if p.poll() is None:
                 p.kill()
-            p.communicate()
+            p.wait()
+            if p.stdout:
+                p.stdout.close()
         super().tearDown()
 
     def start_follower(self, group="history-test", consumer="c1"):
@@ -82,10 +84,12 @@ class FollowCase(ArunTestCase):
         self.assertEqual(p.returncode, 0)
         return json.loads(out)
 
-    def history_rows(self):
-        if not os.path.exists(self.history):
+    def history_rows(self, db=None):
+        """{id: row} of the follower's database (or of db)."""
+        db = db or self.history
+        if not os.path.exists(db):
             return {}
-        con = sqlite3.connect(self.history, timeout=10)
+        con = sqlite3.connect(db, timeout=10)
         con.row_factory = sqlite3.Row
         try:
             return {r["id"]: dict(r) for r in con.execute("SELECT * FROM analytics_jobs")}
@@ -203,9 +207,8 @@ class TestFollow(FollowCase):
             def all_final():
                 source.clear()
                 for db in dbs:
-                    self.db = db
-                    for r in self.rows("status != 'running'"):
-                        source[r["id"]] = r
+                    source.update({k: r for k, r in self.history_rows(db).items()
+                                   if r["status"] != "running"})
                 return len(source) == len(ids)
             wait_for(all_final, 60, what="every job to end on one of the two hosts")
             rows = self.wait_history(ids, timeout=30)

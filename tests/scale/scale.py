@@ -201,22 +201,28 @@ class Harness:
     def phase_throughput(self):
         a = self.args
         results = []
-        for n in (1, 2, 3):
+        # (hosts, slots per host): N hosts, then the control: one host with
+        # the slots of N, which tells more hosts from more slots
+        runs = [(n, a.concurrency) for n in (1, 2, 3)]
+        if not a.pin:
+            runs += [(1, n * a.concurrency) for n in (2, 3)]
+        for n, slots in runs:
             for rep in range(a.repeat):
-                results.append(self.throughput_run(n, rep))
+                results.append(self.throughput_run(n, slots, rep))
         self.figures["throughput"] = results
-        for n in (1, 2, 3):
-            rates = sorted(f["jobs_per_s"] for f in results if f["hosts"] == n)
-            print("  N=%d: median %.0f jobs/s over %d runs" % (n, rates[len(rates) // 2],
-                                                             len(rates)), flush=True)
+        for n, slots in runs:
+            rates = sorted(f["jobs_per_s"] for f in results
+                           if f["hosts"] == n and f["slots_per_host"] == slots)
+            print("  N=%d x %d slots: median %.0f jobs/s over %d runs"
+                  % (n, slots, rates[len(rates) // 2], len(rates)), flush=True)
 
-    def throughput_run(self, n, rep):
+    def throughput_run(self, n, slots, rep):
         """One run of a.jobs cheap jobs on n hosts; returns its figures."""
         a = self.args
         self.open_lab(n)
-        workers = [self.start_worker(i, "/bin/true", a.concurrency) for i in range(1, n + 1)]
+        workers = [self.start_worker(i, "/bin/true", slots) for i in range(1, n + 1)]
         self.wait_workers(n)
-        ids = ["tp%d-%d-%05d" % (n, rep, k) for k in range(a.jobs)]
+        ids = ["tp%d-%d-%d-%05d" % (n, slots, rep, k) for k in range(a.jobs)]
         sub = self.subscribe()
         load0 = os.getloadavg()[0]
         cpu0 = [cpu_seconds(p.pid) for p in workers] + [cpu_seconds(self.lab.redis.pid)]
@@ -230,13 +236,14 @@ class Harness:
         finals, _, _ = self.check_exactly_once("throughput N=%d" % n, ids)
         per_host = {i: sum(1 for v in finals.values() for h, _ in v if h == i)
                     for i in self.lab.hosts}
-        fig = {"hosts": n, "run": rep + 1, "jobs": a.jobs,
+        fig = {"hosts": n, "slots_per_host": slots, "run": rep + 1, "jobs": a.jobs,
                "cpus_per_host": 1 if a.pin else os.cpu_count(), "seconds": round(elapsed, 3),
                "jobs_per_s": round(a.jobs / elapsed, 1), "per_host": per_host,
                "arun_cpu_ms_per_job": round(1000 * (sum(cpu1) - sum(cpu0)) / a.jobs, 3),
                "loadavg_before": round(load0, 2), "complete": done}
-        print("  N=%d run %d: %d jobs in %.2f s = %.0f jobs/s; per host %s; workers+redis "
-              "CPU %.3f ms/job; load before %.2f" % (n, rep + 1, a.jobs, elapsed,
+        print("  N=%d x %d slots, run %d: %d jobs in %.2f s = %.0f jobs/s; per host %s; "
+              "workers+redis CPU %.3f ms/job; load before %.2f" % (n, slots, rep + 1, a.jobs,
+                                                                  elapsed,
                                                     a.jobs / elapsed, per_host,
                                                     fig["arun_cpu_ms_per_job"], load0),
               flush=True)
