@@ -29,7 +29,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from harness import Redis  # noqa: E402  (the tests' RESP client)
+from harness import PYTHON, Redis  # noqa: E402  (the tests' RESP client, python3)
 import netlab  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "..", "integration", "fixtures")
@@ -206,8 +206,8 @@ class Harness:
         runs = [(n, a.concurrency) for n in (1, 2, 3)]
         if not a.pin:
             runs += [(1, n * a.concurrency) for n in (2, 3)]
-        for n, slots in runs:
-            for rep in range(a.repeat):
+        for rep in range(a.repeat):  # interleaved, so that the load of the
+            for n, slots in runs:     # shared machine weighs on each alike
                 results.append(self.throughput_run(n, slots, rep))
         self.figures["throughput"] = results
         for n, slots in runs:
@@ -240,12 +240,12 @@ class Harness:
                "cpus_per_host": 1 if a.pin else os.cpu_count(), "seconds": round(elapsed, 3),
                "jobs_per_s": round(a.jobs / elapsed, 1), "per_host": per_host,
                "arun_cpu_ms_per_job": round(1000 * (sum(cpu1) - sum(cpu0)) / a.jobs, 3),
+               "redis_cpu_ms_per_job": round(1000 * (cpu1[-1] - cpu0[-1]) / a.jobs, 3),
                "loadavg_before": round(load0, 2), "complete": done}
         print("  N=%d x %d slots, run %d: %d jobs in %.2f s = %.0f jobs/s; per host %s; "
-              "workers+redis CPU %.3f ms/job; load before %.2f" % (n, slots, rep + 1, a.jobs,
-                                                                  elapsed,
-                                                    a.jobs / elapsed, per_host,
-                                                    fig["arun_cpu_ms_per_job"], load0),
+              "workers+redis CPU %.3f ms/job (redis %.3f); load before %.2f"
+              % (n, slots, rep + 1, a.jobs, elapsed, a.jobs / elapsed, per_host,
+                 fig["arun_cpu_ms_per_job"], fig["redis_cpu_ms_per_job"], load0),
               flush=True)
         if not done:
             self.fail("throughput N=%d" % n, "not done in %ds" % a.max_seconds)
@@ -301,7 +301,7 @@ class Harness:
         self.open_lab(3)
         ttl_ms = 3000
         for i in (1, 2, 3):
-            self.start_worker(i, sys.executable, 2, ttl="%dms" % ttl_ms)
+            self.start_worker(i, PYTHON, 2, ttl="%dms" % ttl_ms)
         self.wait_workers(3)
         sub = self.subscribe()
         events = []  # (monotonic time, id)
