@@ -239,6 +239,7 @@ static void on_result(redisAsyncContext *ac, void *reply, void *priv)
     }
     if (--b->waiting > 0)
         return;
+    evtimer_del(b->f->watchdog);
     if (b->failed || b->f->closing || !b->f->ac)
         batch_free(b);
     else
@@ -325,9 +326,13 @@ static void batch_start(struct follow *f, const redisReply *entries)
         const char *argv[] = {"GET", key};
         if (redisAsyncCommandArgv(f->ac, on_result, e, 2, argv, NULL) == REDIS_OK)
             b->waiting++;
+        else
+            e->state = E_RETRY; /* not stored from the event alone: the output exists */
     }
     if (--b->waiting == 0)
         batch_finish(b);
+    else
+        arm_watchdog(f, FOLLOW_WATCHDOG_SLACK_MS);
 }
 
 /* ---- reading --------------------------------------------------------------- */
