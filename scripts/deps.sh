@@ -2,15 +2,16 @@
 # Installs what arun needs from Debian 12's packages: the build tools and
 # libraries, Redis, Python 3; with --test also what the test suite uses
 # (python3-redis, nodejs and npm run the README's examples).
-# Does nothing when everything is already installed.
+# Does nothing when everything is already installed. iproute2 and util-linux
+# (ip netns, unshare, taskset) are for the scale harness, tests/scale/run.sh.
 set -euo pipefail
 pkgs=(gcc make cmake pkg-config libhiredis-dev libevent-dev libjansson-dev libsqlite3-dev
       redis-server python3)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(libcmocka-dev docker-compose python3-redis nodejs npm)
+  pkgs+=(libcmocka-dev docker-compose python3-redis nodejs npm iproute2 util-linux)
 fi
 if [ "${1:-}" = "--ci" ]; then
-  pkgs+=(libcmocka-dev docker-compose valgrind clang python3-redis nodejs npm)
+  pkgs+=(libcmocka-dev docker-compose valgrind clang python3-redis nodejs npm iproute2 util-linux)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
