@@ -80,8 +80,10 @@ static redisContext *connect_or_say(const struct redis_url *u, const char *url)
     struct timeval tv = {SUBMIT_CONNECT_TIMEOUT_S, 0};
     char err[128];
     redisContext *c = redis_url_connect(u, &tv, err);
+    char shown[REDIS_URL_SHOWN_MAX];
     if (!c)
-        fprintf(stderr, "arun-submit: cannot reach Redis at %s: %s\n", url, err);
+        fprintf(stderr, "arun-submit: cannot reach Redis at %s: %s\n",
+                redis_url_redact(url, shown, sizeof shown), err);
     return c;
 }
 
@@ -235,8 +237,9 @@ int main(int argc, char **argv)
         return usage_error("--trigger must be 1-64 characters", s.trigger);
     struct redis_url u;
     char uerr[128];
+    char shown[REDIS_URL_SHOWN_MAX];
     if (redis_url_parse(s.redis_url, &u, uerr) < 0)
-        return usage_error(uerr, s.redis_url);
+        return usage_error(uerr, redis_url_redact(s.redis_url, shown, sizeof shown));
     char id[REQUEST_ID_MAX + 1];
     if (s.id) {
         snprintf(id, sizeof id, "%s", s.id);
