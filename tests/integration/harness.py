@@ -227,13 +227,18 @@ class ArunTestCase(unittest.TestCase):
         e.update({k: str(v) for k, v in extra.items()})
         return e
 
-    def start_worker(self, *args, **env):
+    def start_worker(self, *args, preexec_fn=None, ready=True, **env):
+        """Starts arun-worker (args, env overrides); with ready, waits for
+        its heartbeat and fails if it exited. preexec_fn runs in the child
+        before exec (rlimits, signal dispositions)."""
         log = open(os.path.join(self.tmp, "worker-%d.log" % len(self.workers)), "wb")
         wrapper = shlex.split(os.environ.get("ARUN_WORKER_WRAPPER", ""))
         p = subprocess.Popen([*wrapper, WORKER, *args], env=self.env(**env), stdout=log,
-                             stderr=subprocess.STDOUT)
+                             stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
         log.close()
         self.workers.append(p)
+        if not ready:
+            return p
         # ready when its heartbeat is in Redis
         wait_for(lambda: self.r("KEYS", self.prefix + ":worker:*") or p.poll() is not None,
                  10, what="the worker's heartbeat")
