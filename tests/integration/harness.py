@@ -16,6 +16,7 @@ import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import uuid
@@ -244,6 +245,30 @@ class ArunTestCase(unittest.TestCase):
                  10, what="the worker's heartbeat")
         self.assertIsNone(p.poll(), "worker exited at start:\n" + self.worker_log(len(self.workers) - 1))
         return p
+
+    def run_killer(self, request, job_id, limit=60, max_deaths=8, **env):
+        """Pushes request for a job that kills the worker running it, and
+        keeps one worker up (starting another each time one dies, with a
+        short heartbeat so peers recover fast) until job_id's event.
+        Returns (event or None, number of workers that died)."""
+        sub = self.subscribe()
+        self.push(request)
+        deadline = time.monotonic() + limit
+        deaths = 0
+        result = {}
+
+        def watch():
+            result["event"] = self.wait_event(sub, job_id)
+        t = threading.Thread(target=watch, daemon=True)
+        t.start()
+        while t.is_alive() and time.monotonic() < deadline and deaths < max_deaths:
+            w = self.start_worker(ARUN_HEARTBEAT_TTL="500ms", **env)
+            while w.poll() is None and t.is_alive():
+                time.sleep(0.05)
+            if w.poll() is not None:
+                deaths += 1
+        t.join(1)
+        return result.get("event"), deaths
 
     def worker_log(self, i=0):
         with open(os.path.join(self.tmp, "worker-%d.log" % i), "rb") as f:

@@ -18,7 +18,6 @@ import resource
 import signal
 import sqlite3
 import subprocess
-import threading
 import time
 import unittest
 
@@ -37,28 +36,10 @@ def nested_meta(job_id, script, depth, **fields):
 class DeliveryTests(ArunTestCase):
     """Issue 15, finding 1: the delivery cap whatever the request holds."""
 
-    def run_killer(self, request, job_id, limit=60):
-        """Pushes request, then keeps one worker up (restarting each one the
-        job kills) until job_id's event. Returns (event, deaths)."""
-        sub = self.subscribe()
-        self.push(request)
-        deadline = time.monotonic() + limit
-        deaths = 0
-        result = {}
-
-        def watch():
-            result["event"] = self.wait_event(sub, job_id)
-        t = threading.Thread(target=watch, daemon=True)
-        t.start()
-        while t.is_alive() and time.monotonic() < deadline and deaths < 8:
-            w = self.start_worker(ARUN_HEARTBEAT_TTL="500ms")
-            while w.poll() is None and t.is_alive():
-                time.sleep(0.05)
-            if w.poll() is not None:
-                deaths += 1
-        t.join(1)
-        self.assertIn("event", result, "no event for %s after %d worker deaths" % (job_id, deaths))
-        return result["event"], deaths
+    def run_killer(self, request, job_id):
+        event, deaths = super().run_killer(request, job_id)
+        self.assertIsNotNone(event, "no event for %s after %d worker deaths" % (job_id, deaths))
+        return event, deaths
 
     def test_deep_meta_killer_is_dead_lettered_not_run(self):
         event, deaths = self.run_killer(nested_meta("deep-kill", "kill_worker", 1500), "deep-kill")
