@@ -381,6 +381,7 @@ static void on_disconnected(const redisAsyncContext *ac, int status)
     seen.disconnected = 1;
     seen.status = status;
     snprintf(seen.errstr, sizeof seen.errstr, "%s", ac->errstr);
+    event_base_loopbreak(ac->data); /* else the bound's timer keeps the loop */
 }
 
 /* Runs one async connection to the fake server until it ends. */
@@ -392,6 +393,7 @@ static void run_async(const char *password, int db)
     assert_non_null(base);
     redisAsyncContext *ac = redis_url_connect_async(&u, err);
     assert_non_null(ac);
+    ac->data = base;
     assert_int_equal(redisLibeventAttach(ac, base), REDIS_OK);
     redisAsyncSetConnectCallback(ac, on_connected);
     redisAsyncSetDisconnectCallback(ac, on_disconnected);
