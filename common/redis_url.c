@@ -92,17 +92,66 @@ int redis_url_parse(const char *s, struct redis_url *out, char err[128])
     return 0;
 }
 
-/* Runs one blocking command and checks for an error reply. */
-static int sync_ok(redisContext *c, char err[128], const char *fmt, const char *arg)
+/* The URL's own form with the password hidden; see redis_url.h. */
+static void format_parsed(const struct redis_url *u, char *out, size_t outsz)
 {
-    redisReply *r = redisCommand(c, fmt, arg);
+    if (u->is_unix) {
+        snprintf(out, outsz, "unix://%s", u->path);
+        return;
+    }
+    /* an IPv6 literal, or anything the parser only takes in brackets */
+    int v6 = strpbrk(u->host, ":/") != NULL || u->host[0] == '[';
+    snprintf(out, outsz, "redis://%s%s%s%s:%d/%d", u->password[0] ? ":***@" : "",
+             v6 ? "[" : "", u->host, v6 ? "]" : "", u->port, u->db);
+}
+
+const char *redis_url_redact(const char *url, char *out, size_t outsz)
+{
+    struct redis_url u;
+    char err[128];
+    if (outsz == 0)
+        return out;
+    if (redis_url_parse(url, &u, err) == 0) {
+        format_parsed(&u, out, outsz);
+        return out;
+    }
+    /* not a URL we understand: hide whatever may be credentials, from
+     * after the scheme (or the start) to the last '@' */
+    const char *at = strrchr(url, '@');
+    if (!at) {
+        snprintf(out, outsz, "%s", url);
+        return out;
+    }
+    const char *scheme = strstr(url, "://");
+    int keep = scheme && scheme < at ? (int)(scheme + 3 - url) : 0;
+    snprintf(out, outsz, "%.*s:***%s", keep, url, at);
+    return out;
+}
+
+/* Turns an error reply to the AUTH or SELECT sent at connect into a
+ * reason that says what went wrong: Redis answers a wrong password with
+ * "WRONGPASS invalid username-password pair" (6 and later) or "ERR invalid
+ * password" (before). */
+static void setup_refused(const char *cmd, const char *reply, char err[128])
+{
+    if (strcmp(cmd, "AUTH") == 0 &&
+        (strncmp(reply, "WRONGPASS", 9) == 0 || strstr(reply, "invalid password")))
+        snprintf(err, 128, "wrong password (Redis said: %s)", reply);
+    else
+        snprintf(err, 128, "%s refused: %s", cmd, reply);
+}
+
+/* Runs one blocking command and checks for an error reply. */
+static int sync_ok(redisContext *c, char err[128], const char *cmd, const char *arg)
+{
+    redisReply *r = redisCommand(c, "%s %s", cmd, arg);
     if (!r) {
         snprintf(err, 128, "%s", c->errstr);
         return -1;
     }
     int rc = 0;
     if (r->type == REDIS_REPLY_ERROR) {
-        snprintf(err, 128, "%s", r->str);
+        setup_refused(cmd, r->str, err);
         rc = -1;
     }
     freeReplyObject(r);
@@ -126,12 +175,29 @@ redisContext *redis_url_connect(const struct redis_url *u,
     redisSetTimeout(c, *timeout);
     char db[16];
     snprintf(db, sizeof db, "%d", u->db);
-    if ((u->password[0] && sync_ok(c, err, "AUTH %s", u->password) < 0) ||
-        (u->db && sync_ok(c, err, "SELECT %s", db) < 0)) {
+    if ((u->password[0] && sync_ok(c, err, "AUTH", u->password) < 0) ||
+        (u->db && sync_ok(c, err, "SELECT", db) < 0)) {
         redisFree(c);
         return NULL;
     }
     return c;
+}
+
+/* An error reply to AUTH or SELECT ends the connection with its reason:
+ * an error put in the reader makes hiredis stop reading, call every
+ * pending callback with a NULL reply and the disconnect callback with
+ * REDIS_ERR and this reason in ac->errstr, as for a lost connection. The
+ * replies after it (NOAUTH for every command) are never read. */
+static void on_setup_reply(redisAsyncContext *ac, void *reply, void *cmd)
+{
+    redisReply *r = reply;
+    if (!r || r->type != REDIS_REPLY_ERROR)
+        return;
+    char why[128];
+    setup_refused(cmd, r->str, why);
+    redisReader *reader = ac->c.reader;
+    reader->err = REDIS_ERR_OTHER;
+    snprintf(reader->errstr, sizeof reader->errstr, "%s", why);
 }
 
 redisAsyncContext *redis_url_connect_async(const struct redis_url *u, char err[128])
@@ -147,11 +213,13 @@ redisAsyncContext *redis_url_connect_async(const struct redis_url *u, char err[1
         redisAsyncFree(ac);
         return NULL;
     }
-    /* Replies to these are checked by nobody: a wrong password or database
-     * shows up as an error on the first real command, which is logged. */
+    /* AUTH and SELECT go first; their replies are checked by
+     * on_setup_reply, so that a wrong password is reported as such (with
+     * the reply ignored, every later command failed with "NOAUTH
+     * Authentication required", and a refused SELECT went on in db 0) */
     if (u->password[0])
-        redisAsyncCommand(ac, NULL, NULL, "AUTH %s", u->password);
+        redisAsyncCommand(ac, on_setup_reply, (void *)"AUTH", "AUTH %s", u->password);
     if (u->db)
-        redisAsyncCommand(ac, NULL, NULL, "SELECT %d", u->db);
+        redisAsyncCommand(ac, on_setup_reply, (void *)"SELECT", "SELECT %d", u->db);
     return ac;
 }

@@ -107,18 +107,27 @@ static int parse_args(json_t *o, struct job_request *req, char reason[REQUEST_RE
     return 0;
 }
 
+/* Sets req->id from a JSON string. Returns 0, or -1 (id left "") when id
+ * is not a string of 1-64 of A-Za-z0-9._:- without NUL bytes. */
+static int set_id(json_t *id, struct job_request *req)
+{
+    if (!json_is_string(id) || !request_id_valid(json_string_value(id)) ||
+        strlen(json_string_value(id)) != json_string_length(id))
+        return -1;
+    strcpy(req->id, json_string_value(id));
+    req->id_given = 1;
+    return 0;
+}
+
 static int parse_fields(json_t *o, struct job_request *req, char reason[REQUEST_REASON_MAX])
 {
     json_t *id = json_object_get(o, "id");
     if (id) {
         if (!json_is_string(id))
             return refuse(reason, "field 'id' must be a string");
-        if (!request_id_valid(json_string_value(id)) ||
-            strlen(json_string_value(id)) != json_string_length(id))
+        if (set_id(id, req) < 0)
             return refuse(reason, "field 'id' must be 1-%d characters of A-Za-z0-9._:-",
                           REQUEST_ID_MAX);
-        strcpy(req->id, json_string_value(id));
-        req->id_given = 1;
     }
     json_t *script = json_object_get(o, "script");
     if (!script)
@@ -152,6 +161,68 @@ static int parse_fields(json_t *o, struct job_request *req, char reason[REQUEST_
     return 0;
 }
 
+/* What one pass over the bytes finds before jansson sees them: whether
+ * arrays and objects nest deeper than REQUEST_MAX_DEPTH (jansson would
+ * build a tree 2,048 deep, and Redis's cjson, which the worker's recovery
+ * script uses, refuses more than 1,000), and where the top object's last
+ * "id" value is, so that a request refused for its depth can still be
+ * announced under its id. Brackets inside strings do not count; for valid
+ * JSON the depth is exact, and invalid JSON is refused by jansson anyway. */
+struct prescan {
+    int too_deep;
+    const char *id_at; /* the id value's opening quote, or NULL */
+    size_t id_len;     /* through its closing quote */
+};
+
+static void prescan(const char *raw, size_t len, struct prescan *ps)
+{
+    int depth = 0, top_object = 0, expect_key = 0, key_is_id = 0;
+    memset(ps, 0, sizeof *ps);
+    for (size_t i = 0; i < len; i++) {
+        char c = raw[i];
+        if (c == '"') {
+            size_t start = i++;
+            while (i < len && raw[i] != '"')
+                i += raw[i] == '\\' ? 2 : 1;
+            if (i >= len)
+                return; /* unterminated string: jansson says so */
+            if (depth == 1 && top_object) {
+                /* a string right after '{' or ',' is a key, else a value */
+                if (expect_key)
+                    key_is_id = i - start == 3 && memcmp(raw + start, "\"id", 3) == 0;
+                else if (key_is_id)
+                    ps->id_at = raw + start, ps->id_len = i - start + 1;
+                expect_key = 0;
+            }
+        } else if (c == '{' || c == '[') {
+            /* the scan goes on to the end: an id may come after the deep part */
+            if (++depth > REQUEST_MAX_DEPTH)
+                ps->too_deep = 1;
+            if (depth == 1)
+                top_object = expect_key = c == '{';
+        } else if (c == '}' || c == ']') {
+            if (depth > 0)
+                depth--;
+        } else if (c == ',' && depth == 1) {
+            expect_key = top_object;
+        }
+    }
+}
+
+/* Refuses a request nested too deep, naming its id when it has one. */
+static int refuse_deep(const struct prescan *ps, struct job_request *req,
+                       char reason[REQUEST_REASON_MAX])
+{
+    if (ps->id_at) {
+        /* one string value: decoding it builds no tree */
+        json_t *id = json_loadb(ps->id_at, ps->id_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        set_id(id, req);
+        json_decref(id);
+    }
+    return refuse(reason, "request nests arrays or objects deeper than %d levels",
+                  REQUEST_MAX_DEPTH);
+}
+
 int request_parse(const char *raw, size_t len, struct job_request *req,
                   char reason[REQUEST_REASON_MAX])
 {
@@ -163,6 +234,10 @@ int request_parse(const char *raw, size_t len, struct job_request *req,
     if (len > REQUEST_MAX_BYTES)
         return refuse(reason, "request is %zu bytes, over the %d-byte limit", len,
                       REQUEST_MAX_BYTES);
+    struct prescan ps;
+    prescan(raw, len, &ps);
+    if (ps.too_deep)
+        return refuse_deep(&ps, req, reason);
     json_error_t jerr;
     /* JSON_ALLOW_NUL so that a NUL inside a string is refused by name
      * below, rather than as a confusing syntax error. Duplicate keys are
@@ -215,6 +290,10 @@ char *request_build(const char *id, const char *script, char *const *args,
 
 char *request_with_id(const char *raw, size_t len, const char *id)
 {
+    struct prescan ps;
+    prescan(raw, len, &ps);
+    if (ps.too_deep)
+        return NULL;
     json_t *o = json_loadb(raw, len, JSON_ALLOW_NUL, NULL);
     char *out = NULL;
     if (json_is_object(o) && json_object_set_new(o, "id", json_string(id)) == 0)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define REQUEST_MAX_BYTES      (1024 * 1024) /* a larger request is dead-lettered */
+#define REQUEST_MAX_DEPTH      64  /* nesting of arrays and objects, the top object being 1 */
 #define REQUEST_MAX_ARGS       1024
 #define REQUEST_MAX_ARG_BYTES  (64 * 1024)
 #define REQUEST_ID_MAX         64
@@ -34,10 +35,12 @@ struct job_request {
 };
 
 /* Parses raw[0..len) into *req. Returns 0 when the request is well formed,
- * or -1 when it must be dead-lettered, with the reason in reason. Even on
- * -1, req->id is set when the request carried a valid id (so the refusal
- * can be announced) and every field is safe to read. Free with
- * request_free() in both cases. */
+ * or -1 when it must be dead-lettered, with the reason in reason: over
+ * REQUEST_MAX_BYTES, nested deeper than REQUEST_MAX_DEPTH anywhere (unknown
+ * fields included; found by a scan before any tree is built), not JSON, or
+ * a field of the wrong type or range. Even on -1, req->id is set when the
+ * request carried a valid id (so the refusal can be announced) and every
+ * field is safe to read. Free with request_free() in both cases. */
 int request_parse(const char *raw, size_t len, struct job_request *req,
                   char reason[REQUEST_REASON_MAX]);
 
@@ -60,7 +63,7 @@ char *request_build(const char *id, const char *script, char *const *args,
 
 /* Returns a copy of the request raw[0..len) with "id" set to id, other
  * fields (unknown ones included) kept. The caller frees it; NULL if raw is
- * not a JSON object. */
+ * not a JSON object or nests deeper than REQUEST_MAX_DEPTH. */
 char *request_with_id(const char *raw, size_t len, const char *id);
 
 /* Writes a random (version 4) UUID into out. Returns 0, or -1 if the

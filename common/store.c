@@ -12,8 +12,14 @@
 
 #include <sqlite3.h>
 
+#include "store_schema.h"
+
 struct store {
     sqlite3 *db;
+    int busy_timeout_ms;
+    int healthy;            /* 0 after a STORE_FATAL, 1 again after a success */
+    int recreated;          /* times the table was found missing and recreated */
+    char errmsg[256];       /* the last failure's message; "" before any */
     sqlite3_stmt *get;
     sqlite3_stmt *put;      /* insert, or update the same run's row in place */
     sqlite3_stmt *replace;  /* overwrite another run's row of the same id */
@@ -30,36 +36,6 @@ struct store {
     "id, script, trigger_type, status, exit_code, stdout, stderr, duration_ms, " \
     "created_at, completed_at, args, attempts, worker, signal, queue, " \
     "started_at, cpu_user_ms, cpu_sys_ms, max_rss_kb"
-
-/* Each step takes the schema from version i to i+1; see store.h. */
-static const char *const migrations[] = {
-    "CREATE TABLE IF NOT EXISTS analytics_jobs ("
-    " id TEXT PRIMARY KEY,"
-    " script TEXT NOT NULL,"
-    " trigger_type TEXT NOT NULL,"
-    " status TEXT NOT NULL,"
-    " exit_code INTEGER,"
-    " stdout TEXT,"
-    " stderr TEXT,"
-    " duration_ms INTEGER,"
-    " created_at TEXT,"
-    " completed_at TEXT,"
-    " args TEXT,"
-    " attempts INTEGER NOT NULL DEFAULT 1,"
-    " worker TEXT,"
-    " signal INTEGER,"
-    " queue TEXT);"
-    /* (script, created_at) serves both "by script" and "latest of a script" */
-    "CREATE INDEX IF NOT EXISTS idx_analytics_jobs_script ON analytics_jobs(script, created_at);"
-    "CREATE INDEX IF NOT EXISTS idx_analytics_jobs_status ON analytics_jobs(status);"
-    "CREATE INDEX IF NOT EXISTS idx_analytics_jobs_created_at ON analytics_jobs(created_at);",
-    /* 2: usage of a run, and when it was spawned (created_at is when the
-     * job was first taken and stays across reruns) */
-    "ALTER TABLE analytics_jobs ADD COLUMN started_at TEXT;"
-    "ALTER TABLE analytics_jobs ADD COLUMN cpu_user_ms INTEGER;"
-    "ALTER TABLE analytics_jobs ADD COLUMN cpu_sys_ms INTEGER;"
-    "ALTER TABLE analytics_jobs ADD COLUMN max_rss_kb INTEGER;",
-};
 
 /* A job's final row updates its running row in place, leaving the
  * identity columns alone, so only the table and the status index are
@@ -103,53 +79,6 @@ static int mkdir_parents(const char *path)
     return 0;
 }
 
-static int migrate(sqlite3 *db, char err[256])
-{
-    sqlite3_stmt *st;
-    int version = 0;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            version = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-    }
-    int target = (int)(sizeof migrations / sizeof migrations[0]);
-    if (version > target) {
-        snprintf(err, 256, "database schema version %d is newer than this arun (%d)", version,
-                 target);
-        return -1;
-    }
-    for (int v = version; v < target; v++) {
-        char set[64];
-        snprintf(set, sizeof set, "PRAGMA user_version = %d;", v + 1);
-        char *msg = NULL;
-        if (sqlite3_exec(db, "BEGIN IMMEDIATE;", NULL, NULL, &msg) != SQLITE_OK)
-            goto failed;
-        /* another process may have migrated while we waited for the lock */
-        int now = v;
-        if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-            if (sqlite3_step(st) == SQLITE_ROW)
-                now = sqlite3_column_int(st, 0);
-            sqlite3_finalize(st);
-        }
-        if (now > v) {
-            sqlite3_exec(db, "COMMIT;", NULL, NULL, NULL);
-            v = now - 1;
-            continue;
-        }
-        if (sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, set, NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, "COMMIT;", NULL, NULL, &msg) != SQLITE_OK) {
-        failed:
-            snprintf(err, 256, "schema migration to version %d: %s", v + 1,
-                     msg ? msg : sqlite3_errmsg(db));
-            sqlite3_free(msg);
-            sqlite3_exec(db, "ROLLBACK;", NULL, NULL, NULL);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 struct store *store_open(const char *path, int busy_timeout_ms, char err[256])
 {
     struct store *s = calloc(1, sizeof *s);
@@ -167,20 +96,21 @@ struct store *store_open(const char *path, int busy_timeout_ms, char err[256])
                  s->db ? sqlite3_errmsg(s->db) : "out of memory");
         goto fail;
     }
+    s->busy_timeout_ms = busy_timeout_ms;
+    s->healthy = 1;
     sqlite3_busy_timeout(s->db, busy_timeout_ms);
-    char *msg = NULL;
     /* NORMAL is durable across process crashes in WAL mode; only a power
      * loss can drop the last commits, which Redis still holds */
     /* cache_size: the worker appends; the pages it touches per job are
      * the right edges of the table and its indexes, and a leaf of the id
      * index, so 512 KiB (not the default 2 MiB) keeps its RSS small */
-    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                     "PRAGMA cache_size=-512;", NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, 256, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
-        sqlite3_free(msg);
+    if (store_schema_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                          "PRAGMA cache_size=-512;", busy_timeout_ms) != SQLITE_OK) {
+        snprintf(err, 256, "%s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
-    if (migrate(s->db, err) < 0)
+    int created;
+    if (store_schema_ensure(s->db, busy_timeout_ms, &created, err) < 0)
         goto fail;
     if (sqlite3_prepare_v3(s->db, "SELECT " ROW_COLUMNS " FROM analytics_jobs WHERE id = ?1", -1,
                            SQLITE_PREPARE_PERSISTENT, &s->get, NULL) != SQLITE_OK ||
@@ -216,15 +146,40 @@ void store_close(struct store *s)
     free(s);
 }
 
-const char *store_errmsg(struct store *s) { return sqlite3_errmsg(s->db); }
+const char *store_errmsg(const struct store *s) { return s->errmsg; }
 
-static int map_rc(int rc)
+int store_healthy(const struct store *s) { return s->healthy; }
+
+int store_recreated(const struct store *s) { return s->recreated; }
+
+/* Turns a statement's SQLite result into a store result and the handle's
+ * health; the failure's message is already in s->errmsg (see step()). */
+static int outcome(struct store *s, int rc)
 {
-    if (rc == SQLITE_DONE || rc == SQLITE_OK)
+    if (rc == SQLITE_DONE || rc == SQLITE_OK || rc == SQLITE_ROW) {
+        s->healthy = 1;
         return STORE_OK;
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+    }
+    if (store_schema_transient(rc))
         return STORE_BUSY;
-    return STORE_ERR;
+    s->healthy = 0;
+    return STORE_FATAL;
+}
+
+/* Returns 1 when rc says the table is gone (a script dropped it), after
+ * recreating it; the caller then runs its statement once more. */
+static int table_recreated(struct store *s, int rc)
+{
+    if (rc != SQLITE_ERROR || !strstr(s->errmsg, "no such table"))
+        return 0;
+    char err[256];
+    int created;
+    if (store_schema_ensure(s->db, s->busy_timeout_ms, &created, err) < 0) {
+        snprintf(s->errmsg, sizeof s->errmsg, "%s", err);
+        return 0;
+    }
+    s->recreated += created;
+    return 1;
 }
 
 static char *column_dup(sqlite3_stmt *st, int col)
@@ -243,6 +198,11 @@ void store_row_init(struct store_row *r)
 {
     memset(r, 0, sizeof *r);
     r->duration_ms = r->cpu_user_ms = r->cpu_sys_ms = r->max_rss_kb = -1;
+}
+
+static int64_t column_int64_or_null(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
 }
 
 static void read_row(sqlite3_stmt *st, struct store_row *r)
@@ -266,25 +226,42 @@ static void read_row(sqlite3_stmt *st, struct store_row *r)
     r->signal = sqlite3_column_int(st, 13);
     column_copy(st, 14, r->queue, sizeof r->queue);
     column_copy(st, 15, r->started_at, sizeof r->started_at);
-    r->cpu_user_ms = sqlite3_column_type(st, 16) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 16);
-    r->cpu_sys_ms = sqlite3_column_type(st, 17) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 17);
-    r->max_rss_kb = sqlite3_column_type(st, 18) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 18);
+    r->cpu_user_ms = column_int64_or_null(st, 16);
+    r->cpu_sys_ms = column_int64_or_null(st, 17);
+    r->max_rss_kb = column_int64_or_null(st, 18);
+}
+
+/* Steps st once, keeping the message of a failure before a reset. */
+static int step(struct store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        snprintf(s->errmsg, sizeof s->errmsg, "%s", sqlite3_errmsg(s->db));
+    return rc;
+}
+
+static int get_once(struct store *s, const char *id, struct store_row *row)
+{
+    sqlite3_stmt *st = s->get;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = step(s, st);
+    if (rc == SQLITE_ROW)
+        read_row(st, row);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
 }
 
 int store_get(struct store *s, const char *id, struct store_row *row)
 {
-    sqlite3_stmt *st = s->get;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        read_row(st, row);
-        rc = STORE_OK;
-    } else {
-        rc = rc == SQLITE_DONE ? STORE_NOTFOUND : map_rc(rc);
+    int rc = get_once(s, id, row);
+    if (table_recreated(s, rc))
+        rc = get_once(s, id, row);
+    if (rc == SQLITE_DONE) {
+        outcome(s, rc);
+        return STORE_NOTFOUND;
     }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
+    return outcome(s, rc);
 }
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s, int empty_is_null)
@@ -333,7 +310,7 @@ static int put_with(struct store *s, sqlite3_stmt *st, const struct store_row *r
     bind_int64_or_null(st, 17, r->cpu_user_ms);
     bind_int64_or_null(st, 18, r->cpu_sys_ms);
     bind_int64_or_null(st, 19, r->max_rss_kb);
-    int rc = sqlite3_step(st);
+    int rc = step(s, st);
     if (rc == SQLITE_DONE && sqlite3_changes(s->db) == 0)
         rc = SQLITE_EMPTY; /* the upsert's WHERE refused the update */
     sqlite3_reset(st);
@@ -343,7 +320,7 @@ static int put_with(struct store *s, sqlite3_stmt *st, const struct store_row *r
 
 static size_t text_len(const char *t) { return t ? strlen(t) : 0; }
 
-int store_put(struct store *s, const struct store_row *r)
+static int put_once(struct store *s, const struct store_row *r)
 {
     sqlite3_stmt *put = s->put, *replace = s->replace, *own = NULL;
     int big = text_len(r->stdout_text) + text_len(r->stderr_text) + text_len(r->args_json) >
@@ -359,26 +336,86 @@ int store_put(struct store *s, const struct store_row *r)
         rc = put_with(s, replace, r);
     }
     sqlite3_finalize(own);
-    return rc == SQLITE_EMPTY ? STORE_ERR : map_rc(rc);
+    if (rc == SQLITE_EMPTY) { /* cannot happen unless the table is not ours */
+        snprintf(s->errmsg, sizeof s->errmsg, "the row of %s was not written", r->id);
+        rc = SQLITE_ERROR;
+    }
+    return rc;
 }
 
-int store_recent(struct store *s, const char *script, int limit, struct store_row *rows)
+int store_put(struct store *s, const struct store_row *r)
+{
+    int rc = put_once(s, r);
+    if (table_recreated(s, rc))
+        rc = put_once(s, r);
+    return outcome(s, rc);
+}
+
+/* Reads up to limit rows into rows, their number into *n. Returns the
+ * SQLite result: SQLITE_DONE, or an error with no row kept. */
+static int recent_once(struct store *s, const char *script, int limit, struct store_row *rows,
+                       int *n)
 {
     sqlite3_stmt *st = script ? s->recent_script : s->recent_all;
     sqlite3_bind_int(st, 1, limit);
     if (script)
         sqlite3_bind_text(st, 2, script, -1, SQLITE_STATIC);
-    int n = 0, rc = SQLITE_DONE;
-    while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        read_row(st, &rows[n++]);
-    if (n < limit && rc != SQLITE_DONE) {
-        for (int i = 0; i < n; i++)
+    int rc = SQLITE_DONE;
+    *n = 0;
+    while (*n < limit && (rc = step(s, st)) == SQLITE_ROW)
+        read_row(st, &rows[(*n)++]);
+    if (rc == SQLITE_ROW)
+        rc = SQLITE_DONE; /* limit reached */
+    if (rc != SQLITE_DONE) {
+        for (int i = 0; i < *n; i++)
             store_row_free(&rows[i]);
-        n = map_rc(rc);
+        *n = 0;
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return n;
+    return rc;
+}
+
+int store_recent(struct store *s, const char *script, int limit, struct store_row *rows)
+{
+    int n;
+    int rc = recent_once(s, script, limit, rows, &n);
+    if (table_recreated(s, rc))
+        rc = recent_once(s, script, limit, rows, &n);
+    rc = outcome(s, rc);
+    return rc == STORE_OK ? n : rc;
+}
+
+static int probe_once(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    /* prepared each time: the schema is read again, as a new reader would.
+     * The table itself, from its root down its right edge, where appends go
+     * (without NOT INDEXED the planner would read a small index instead). */
+    int rc = sqlite3_prepare_v2(s->db, "SELECT * FROM analytics_jobs NOT INDEXED "
+                                "ORDER BY rowid DESC LIMIT 1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        snprintf(s->errmsg, sizeof s->errmsg, "%s", sqlite3_errmsg(s->db));
+    else
+        rc = step(s, st);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_exec(struct store *s, const char *sql)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        snprintf(s->errmsg, sizeof s->errmsg, "%s", sqlite3_errmsg(s->db));
+    return outcome(s, rc);
+}
+
+int store_probe(struct store *s)
+{
+    int rc = probe_once(s);
+    if (table_recreated(s, rc))
+        rc = probe_once(s);
+    return outcome(s, rc);
 }
 
 void store_row_free(struct store_row *row)

@@ -6,8 +6,10 @@
  *
  * Schema versions live in PRAGMA user_version. To change the schema: add a
  * step to the migration list in store.c that takes version N to N+1 (only
- * ADD COLUMN or CREATE INDEX: the contract's columns never change), and
- * bump STORE_SCHEMA_VERSION.
+ * ADD COLUMN or CREATE INDEX IF NOT EXISTS: the contract's columns never
+ * change), and bump STORE_SCHEMA_VERSION. The steps are replayed from the
+ * first on a database whose table was dropped, so each must work on the
+ * table that the steps before it built.
  */
 #ifndef ARUN_STORE_H
 #define ARUN_STORE_H
@@ -17,9 +19,20 @@
 
 #define STORE_SCHEMA_VERSION 2
 
-/* Results of store calls. STORE_BUSY means another connection holds the
- * lock past the busy timeout: nothing was changed, try again later. */
-enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_ERR = -1, STORE_BUSY = -2 };
+/* Results of store calls.
+ * STORE_BUSY: transient. Another connection held the lock past the busy
+ *   timeout (SQLITE_BUSY, SQLITE_LOCKED, or a WAL lock race): nothing was
+ *   changed; the same call may succeed later. Retry for a bounded time.
+ * STORE_FATAL: permanent. The database refused the statement and will
+ *   refuse it again until someone acts: a corrupt page (SQLITE_CORRUPT),
+ *   not a database (NOTADB), a full disk or a row over max_page_count
+ *   (FULL), an I/O error or file size limit (IOERR), a value over SQLite's
+ *   limits (TOOBIG), a read-only file (READONLY), ... store_errmsg() says
+ *   which. A missing analytics_jobs table is not one of these: every call
+ *   recreates it and runs its statement again (a script can DROP it).
+ * STORE_ERR is the former name of STORE_FATAL. */
+enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_FATAL = -1, STORE_BUSY = -2 };
+#define STORE_ERR STORE_FATAL
 
 struct store;
 
@@ -52,28 +65,55 @@ struct store_row {
 void store_row_init(struct store_row *row);
 
 /* Opens (creating the file and its folder) the database at path, sets WAL
- * and the busy timeout, and creates or migrates the schema. Returns the
- * handle or NULL with a reason in err. */
+ * and the busy timeout, and creates or migrates the schema, recreating the
+ * table if it is missing whatever user_version says. Every step that needs
+ * the lock waits for it up to busy_timeout_ms, so that several processes
+ * opening a new file at once all succeed. Returns the handle or NULL with
+ * a reason in err. */
 struct store *store_open(const char *path, int busy_timeout_ms, char err[256]);
 
 /* Closes the handle; NULL is allowed. */
 void store_close(struct store *s);
 
-/* The last error message of the handle (for logs). */
-const char *store_errmsg(struct store *s);
+/* The message of the handle's last failed call, busy or fatal (for logs
+ * and a failed job's reason): SQLite's own ("database disk image is
+ * malformed", "database or disk is full", ...). "" before any failure. The
+ * string belongs to the handle and changes with its next failure. */
+const char *store_errmsg(const struct store *s);
+
+/* Returns 1 while the store works, 0 from a call that ended STORE_FATAL
+ * until a later call succeeds (busy calls change nothing). For logs and
+ * health reports (/healthz); store_errmsg() says what is wrong. */
+int store_healthy(const struct store *s);
+
+/* Checks the database now, as a reader would: reads the schema and the
+ * table's newest row by rowid, root to leaf (recreating a dropped table). Returns STORE_OK,
+ * STORE_BUSY or STORE_FATAL and updates store_healthy(). It does not read
+ * every page: corruption elsewhere is found by the calls that touch it. */
+int store_probe(struct store *s);
+
+/* Runs sql (a PRAGMA, maintenance: "PRAGMA max_page_count = N" caps the
+ * file's size for this connection) on the handle's connection, discarding
+ * any rows. Returns STORE_OK, STORE_BUSY or
+ * STORE_FATAL, like the calls above. */
+int store_exec(struct store *s, const char *sql);
+
+/* How many times since store_open the table was found missing and
+ * recreated (for a log line). */
+int store_recreated(const struct store *s);
 
 /* Reads the row of id into *row. Returns STORE_OK, STORE_NOTFOUND,
- * STORE_BUSY or STORE_ERR. On STORE_OK the caller frees with
+ * STORE_BUSY or STORE_FATAL. On STORE_OK the caller frees with
  * store_row_free. */
 int store_get(struct store *s, const char *id, struct store_row *row);
 
 /* Writes row as a new run (insert, or overwrite a previous delivery's row
- * of the same id). Returns STORE_OK, STORE_BUSY or STORE_ERR. */
+ * of the same id). Returns STORE_OK, STORE_BUSY or STORE_FATAL. */
 int store_put(struct store *s, const struct store_row *row);
 
 /* Reads the latest rows, newest first, of one script (or all when script
  * is NULL). Returns the number read (<= limit) into rows, or STORE_BUSY or
- * STORE_ERR. The caller frees each row. */
+ * STORE_FATAL. The caller frees each row. */
 int store_recent(struct store *s, const char *script, int limit, struct store_row *rows);
 
 /* Frees the texts of row and sets them to NULL. */

@@ -310,8 +310,10 @@ static int setup(struct worker *w)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         w->cfg.concurrency = n > 0 ? n : 1;
     }
+    char shown[REDIS_URL_SHOWN_MAX];
     if (redis_url_parse(w->cfg.redis_url, &w->url, err) < 0)
-        return die("ARUN_REDIS_URL/--redis-url '%s': %s", w->cfg.redis_url, err);
+        return die("ARUN_REDIS_URL/--redis-url '%s': %s",
+                   redis_url_redact(w->cfg.redis_url, shown, sizeof shown), err);
     if (!request_queue_valid(w->cfg.prefix))
         return die("ARUN_PREFIX '%s': use 1-64 of A-Za-z0-9._:-", w->cfg.prefix);
     if (setup_queues(w) < 0)

@@ -3,7 +3,9 @@
  * is NUL-terminated and set on refusal; on success every field is
  * NUL-terminated, a unix URL has an absolute path, a TCP URL a non-empty
  * host and a port in 1..65535, db in 0..100000; the parse is a function of
- * the text (a second parse agrees).
+ * the text (a second parse agrees). redis_url_redact stays in its buffer,
+ * however small; a parsed URL's redacted form parses again to the same
+ * place, with "***" for a password.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +39,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(u.port >= 1 && u.port <= 65535);
         }
         CHECK(u.db >= 0 && u.db <= 100000);
+    }
+    static char shown[REDIS_URL_SHOWN_MAX];
+    size_t small = size % 40;
+    char *tight = malloc(small + 1); /* ASan sees a write past small */
+    CHECK(tight != NULL);
+    redis_url_redact(s, tight, small);
+    CHECK(small == 0 || memchr(tight, '\0', small) != NULL);
+    free(tight);
+    CHECK(redis_url_redact(s, shown, sizeof shown) == shown);
+    CHECK(memchr(shown, '\0', sizeof shown) != NULL);
+    if (rc == 0 && strlen(shown) + 1 < sizeof shown) {
+        CHECK(redis_url_parse(shown, &u2, err2) == 0);
+        CHECK(u2.is_unix == u.is_unix && u2.port == u.port && u2.db == u.db);
+        CHECK(strcmp(u2.host, u.host) == 0 && strcmp(u2.path, u.path) == 0);
+        CHECK(strcmp(u2.password, u.password[0] ? "***" : "") == 0);
     }
     int rc2 = redis_url_parse(s, &u2, err2);
     CHECK(rc2 == rc);

@@ -7,6 +7,9 @@
  *     NUL-free string of at most 64 KiB, nargs <= 1024, timeout_ms in
  *     [1, 86400000], trigger <= 64 bytes, queue "" or valid, attempt >= 1;
  *   - an id, when set (success or refusal), is a valid id;
+ *   - the depth limit agrees with jansson's own tree: an accepted request
+ *     nests at most REQUEST_MAX_DEPTH levels, and a JSON object that nests
+ *     deeper is refused for its depth;
  *   - request_with_id on a JSON object gives a request whose id is the new
  *     one, and which parses when the original parsed, with the same fields;
  *   - dead_envelope is valid JSON that keeps the request byte for byte
@@ -85,6 +88,47 @@ static void check_request(const struct job_request *req, int rc, const char *rea
     CHECK(req->id_given == (req->id[0] != '\0'));
 }
 
+/* Levels of arrays and objects in v, v itself included (0 for a scalar). */
+static int tree_depth(json_t *v)
+{
+    int deepest = 0;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *m;
+        json_object_foreach(v, k, m) {
+            int d = tree_depth(m);
+            deepest = d > deepest ? d : deepest;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *m;
+        json_array_foreach(v, i, m) {
+            int d = tree_depth(m);
+            deepest = d > deepest ? d : deepest;
+        }
+    } else {
+        return 0;
+    }
+    return deepest + 1;
+}
+
+static void check_depth(const uint8_t *data, size_t size, int rc, const char *reason)
+{
+    if (size > REQUEST_MAX_BYTES)
+        return;
+    json_t *o = json_loadb((const char *)data, size, JSON_ALLOW_NUL, NULL);
+    if (!o) {
+        CHECK(rc == -1);
+        return;
+    }
+    int d = tree_depth(o);
+    if (rc == 0)
+        CHECK(d <= REQUEST_MAX_DEPTH);
+    if (d > REQUEST_MAX_DEPTH)
+        CHECK(rc == -1 && strstr(reason, "deeper than") != NULL);
+    json_decref(o);
+}
+
 static void check_with_id(const uint8_t *data, size_t size, int rc0, const struct job_request *r0)
 {
     static const char new_id[] = "fuzz-id_1.2:3";
@@ -155,6 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(reason, 'x', sizeof reason);
     int rc = request_parse((const char *)data, size, &req, reason);
     check_request(&req, rc, reason);
+    check_depth(data, size, rc, reason);
     check_with_id(data, size, rc, &req);
     check_dead(data, size, rc == 0 ? "fuzz: accepted" : reason);
     request_free(&req);

@@ -17,6 +17,7 @@ import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import uuid
@@ -233,18 +234,22 @@ class ArunTestCase(unittest.TestCase):
         e.update({k: str(v) for k, v in extra.items()})
         return e
 
-    def start_worker(self, *args, run_as=None, **env):
-        """Starts a worker (as run_as, a uid, when given) and waits for its
-        heartbeat (and its warm interpreter in warm mode)."""
+    def start_worker(self, *args, run_as=None, preexec_fn=None, ready=True, **env):
+        """Starts arun-worker (args, env overrides), as run_as (a uid) when
+        given; with ready, waits for its heartbeat (and its warm interpreter
+        in warm mode) and fails if it exited. preexec_fn runs in the child
+        before exec (rlimits, signal dispositions)."""
         log = open(os.path.join(self.tmp, "worker-%d.log" % len(self.workers)), "wb")
         wrapper = shlex.split(os.environ.get("ARUN_WORKER_WRAPPER", ""))
         if run_as is not None:
             wrapper = ["setpriv", "--reuid=%d" % run_as, "--regid=%d" % run_as,
                        "--clear-groups"] + wrapper
         p = subprocess.Popen([*wrapper, WORKER, *args], env=self.env(**env), stdout=log,
-                             stderr=subprocess.STDOUT)
+                             stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
         log.close()
         self.workers.append(p)
+        if not ready:
+            return p
         # ready when its heartbeat is in Redis
         wait_for(lambda: self.r("KEYS", self.prefix + ":worker:*") or p.poll() is not None,
                  10, what="the worker's heartbeat")
@@ -261,6 +266,30 @@ class ArunTestCase(unittest.TestCase):
         """The pid of worker i's warm interpreter, or None (not in warm mode)."""
         m = re.findall(r"warm interpreter starting \(pid (\d+)\)", self.worker_log(i))
         return int(m[-1]) if m else None
+
+    def run_killer(self, request, job_id, limit=60, max_deaths=8, **env):
+        """Pushes request for a job that kills the worker running it, and
+        keeps one worker up (starting another each time one dies, with a
+        short heartbeat so peers recover fast) until job_id's event.
+        Returns (event or None, number of workers that died)."""
+        sub = self.subscribe()
+        self.push(request)
+        deadline = time.monotonic() + limit
+        deaths = 0
+        result = {}
+
+        def watch():
+            result["event"] = self.wait_event(sub, job_id)
+        t = threading.Thread(target=watch, daemon=True)
+        t.start()
+        while t.is_alive() and time.monotonic() < deadline and deaths < max_deaths:
+            w = self.start_worker(ARUN_HEARTBEAT_TTL="500ms", **env)
+            while w.poll() is None and t.is_alive():
+                time.sleep(0.05)
+            if w.poll() is not None:
+                deaths += 1
+        t.join(1)
+        return result.get("event"), deaths
 
     def worker_log(self, i=0):
         with open(os.path.join(self.tmp, "worker-%d.log" % i), "rb") as f:

@@ -4,7 +4,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import threading
 import time
 import unittest
 
@@ -113,24 +112,8 @@ class StoreLockTests(ArunTestCase):
 class PoisonTests(ArunTestCase):
 
     def test_job_that_kills_every_worker_ends_failed(self):
-        sub = self.subscribe()
-        self.push({"id": "killer", "script": "kill_worker"})
-        deadline = time.monotonic() + 60
-        deaths = 0
-        result = {}
-
-        def watch():
-            result["event"] = self.wait_event(sub, "killer")
-        t = threading.Thread(target=watch, daemon=True)
-        t.start()
-        while t.is_alive() and time.monotonic() < deadline:
-            w = self.start_worker(ARUN_HEARTBEAT_TTL="500ms")
-            while w.poll() is None and t.is_alive():
-                time.sleep(0.05)
-            if w.poll() is not None:
-                deaths += 1
-        t.join(1)
-        self.assertEqual(result["event"]["status"], "failed")
+        event, deaths = self.run_killer({"id": "killer", "script": "kill_worker"}, "killer")
+        self.assertEqual(event["status"], "failed")
         self.assertEqual(deaths, 3, "each of 3 deliveries took a worker down")
         row = self.row("killer")
         self.assertEqual(row["status"], "failed")

@@ -6,7 +6,9 @@
  * req.id kept on a later refusal and empty when the id itself is bad,
  * unknown fields ignored, duplicate keys (the last one wins), the queue and
  * attempt hints; request_build/request_parse roundtrip; request_with_id;
- * request_new_id's UUIDv4 format; request_id_valid/request_queue_valid.
+ * request_new_id's UUIDv4 format; request_id_valid/request_queue_valid;
+ * the depth limit (64 levels fine, 65 and 1,500 refused, unknown fields
+ * included, the id still found) and the scan's handling of strings.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -448,6 +450,121 @@ static void test_name_validators(void **state)
     assert_int_equal(request_queue_valid("{x}"), 0);
 }
 
+/* A request whose "meta" nests arrays so that the whole request (the top
+ * object being level 1) is depth levels deep. The caller frees it. */
+static char *nested(const char *id, int depth, const char *inner)
+{
+    size_t n = (size_t)depth * 2 + strlen(inner) + 128;
+    char *s = malloc(n);
+    assert_non_null(s);
+    int k = snprintf(s, n, "{\"id\":\"%s\",\"script\":\"echo\",\"meta\":", id);
+    for (int i = 1; i < depth; i++)
+        s[k++] = '[';
+    k += sprintf(s + k, "%s", inner);
+    for (int i = 1; i < depth; i++)
+        s[k++] = ']';
+    strcpy(s + k, "}");
+    return s;
+}
+
+static void test_depth_limit(void **state)
+{
+    (void)state;
+    /* 64 levels, the top object included, are fine */
+    char *s = nested("d64", REQUEST_MAX_DEPTH, "1");
+    parse_ok(s);
+    assert_string_equal(req.id, "d64");
+    free(s);
+    request_free(&req);
+    /* 65 are not, and the id is still known so the refusal is announced */
+    s = nested("d65", REQUEST_MAX_DEPTH + 1, "1");
+    parse_bad(s, strlen(s), "deeper than 64 levels");
+    assert_string_equal(req.id, "d65");
+    assert_int_equal(req.id_given, 1);
+    free(s);
+    request_free(&req);
+    /* the issue's 1,500 levels, inside an unknown field */
+    s = nested("d1500", 1500, "\"x\"");
+    parse_bad(s, strlen(s), "deeper than 64 levels");
+    assert_string_equal(req.id, "d1500");
+    free(s);
+    request_free(&req);
+    /* objects count as arrays do */
+    char obj[1024] = "{\"script\":\"x\",\"m\":";
+    for (int i = 1; i < REQUEST_MAX_DEPTH; i++)
+        strcat(obj, "{\"a\":");
+    strcat(obj, "1");
+    for (int i = 1; i < REQUEST_MAX_DEPTH; i++)
+        strcat(obj, "}");
+    strcat(obj, "}");
+    parse_ok(obj);
+    request_free(&req);
+    char deeper[1100];
+    snprintf(deeper, sizeof deeper, "{\"id\":\"o\",\"m\":%s}", obj);
+    BAD(deeper, "deeper than 64");
+    assert_string_equal(req.id, "o");
+    request_free(&req);
+}
+
+/* Brackets inside strings (escaped quotes included) are text, not nesting;
+ * the id is found whatever its place, the last one winning, and not taken
+ * from a nested object or from a value that is not an id. */
+static void test_depth_scan_details(void **state)
+{
+    (void)state;
+    char *many = malloc(400);
+    assert_non_null(many);
+    strcpy(many, "{\"script\":\"x\",\"args\":[\"");
+    for (int i = 0; i < 100; i++)
+        strcat(many, "[{");
+    strcat(many, "\\\"[\"]}");
+    parse_ok(many);
+    assert_int_equal(req.nargs, 1);
+    free(many);
+    request_free(&req);
+
+    /* a 70-deep value goes between head and tail; id: what the refusal names */
+    static const struct { const char *head, *tail, *id; } cases[] = {
+        {"{\"meta\":", ",\"id\":\"last\"}", "last"},       /* after the deep part */
+        {"{\"id\":\"a\",\"x\":", ",\"id\":\"b\"}", "b"},    /* the last one wins */
+        {"{\"x\":", "}", ""},                                /* only a nested id */
+        {"{\"id\":\"bad id\",\"x\":", "}", ""},              /* not a valid id */
+        {"{\"id\":7,\"x\":", "}", ""},                        /* not a string */
+        {"{\"id\":\"a\\u0000\",\"x\":", "}", ""},           /* a NUL inside */
+        {"{\"id\":\"\\u0041b\",\"x\":", "}", "Ab"},          /* escapes decoded */
+    };
+    char *s = nested("nested", 70, "1");
+    char *t = malloc(strlen(s) + 64);
+    assert_non_null(t);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sprintf(t, "%s%s%s", cases[i].head, s, cases[i].tail);
+        BAD(t, "deeper than");
+        assert_string_equal(req.id, cases[i].id);
+        assert_int_equal(req.id_given, cases[i].id[0] != '\0');
+        request_free(&req);
+    }
+    free(t);
+    free(s);
+
+    /* a deep array at the top: no object, no id */
+    s = nested("z", 80, "1");
+    s[0] = '[';
+    BAD(s, "deeper than");
+    assert_string_equal(req.id, "");
+    free(s);
+    request_free(&req);
+
+    /* request_with_id refuses to rebuild what request_parse refuses */
+    s = nested("w", 65, "1");
+    assert_null(request_with_id(s, strlen(s), "new"));
+    free(s);
+    s = nested("w", 64, "1");
+    char *w = request_with_id(s, strlen(s), "new");
+    assert_non_null(w);
+    free(w);
+    free(s);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
 int main(void)
@@ -460,6 +577,7 @@ int main(void)
         T(test_bad_ids),        T(test_too_large),       T(test_unknown_fields),
         T(test_duplicate_last_wins), T(test_hints),      T(test_build_roundtrip),
         T(test_with_id),        T(test_new_id),          T(test_name_validators),
+        T(test_depth_limit),    T(test_depth_scan_details),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,11 @@
  * row, store_recent (all, by script, newest first, limit), STORE_NOTFOUND,
  * and STORE_BUSY while another connection holds BEGIN IMMEDIATE (quickly,
  * with a small busy timeout), with success once the lock is released.
+ * Hardening: six processes opening one new file at once all succeed (60
+ * rounds); a dropped table is recreated by the next call and at open; a
+ * corrupt page, a file that is not a database, a full database
+ * (max_page_count) and the file size limit are STORE_FATAL with SQLite's
+ * message and make the handle unhealthy, busy is STORE_BUSY and does not.
  */
 #define _XOPEN_SOURCE 700
 #include <setjmp.h>
@@ -22,8 +27,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -429,6 +438,237 @@ static void test_migrate_v1(void **state)
     sqlite3_close(db);
 }
 
+/* Opens the store and writes one running row, id at 09:00:00 (into *r). */
+static struct store *open_with_row(struct store_row *r, const char *id)
+{
+    struct store *s = open_store(1000);
+    fill(r, id, "a", "2026-11-28T09:00:00.000Z");
+    assert_int_equal(store_put(s, r), STORE_OK);
+    return s;
+}
+
+/* Several processes open the same new file at the same moment (systemd
+ * starting instances, a compose scale): every one must succeed. Before
+ * the schema waited for the lock, 2 openers lost one in 6 rounds. */
+static void test_open_race(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 60, OPENERS = 6 };
+    int failures = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        char path[300];
+        snprintf(path, sizeof path, "%s/race%d/jobs.db", dir, round);
+        int gate[2];
+        assert_int_equal(pipe(gate), 0);
+        for (int i = 0; i < OPENERS; i++) {
+            pid_t pid = fork();
+            assert_true(pid >= 0);
+            if (pid == 0) {
+                char c, err[256] = "";
+                close(gate[1]);
+                (void)!read(gate[0], &c, 1); /* EOF for all at once */
+                struct store *st = store_open(path, 5000, err);
+                if (!st)
+                    fprintf(stderr, "round %d: %s\n", round, err);
+                store_close(st);
+                _exit(st ? 0 : 1);
+            }
+        }
+        close(gate[0]);
+        close(gate[1]);
+        int status;
+        while (wait(&status) > 0)
+            failures += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    }
+    assert_int_equal(failures, 0);
+}
+
+static void exec_other(const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        print_error("%s: %s\n", sql, msg);
+    assert_null(msg);
+    sqlite3_close(db);
+}
+
+/* A script drops analytics_jobs under a running worker: the next call
+ * recreates it and succeeds; a store opened later does too, although
+ * user_version says the table exists. */
+static void test_dropped_table(void **state)
+{
+    (void)state;
+    struct store_row r, got, rows[2];
+    struct store *s = open_with_row(&r, "before");
+
+    exec_other("DROP TABLE analytics_jobs");
+    fill(&r, "after", "a", "2026-11-28T09:00:01.000Z");
+    assert_int_equal(store_put(s, &r), STORE_OK);
+    assert_int_equal(store_recreated(s), 1);
+    assert_int_equal(store_healthy(s), 1);
+    assert_int_equal(store_get(s, "after", &got), STORE_OK);
+    store_row_free(&got);
+    assert_int_equal(store_get(s, "before", &got), STORE_NOTFOUND);
+
+    exec_other("DROP TABLE analytics_jobs");
+    assert_int_equal(store_get(s, "after", &got), STORE_NOTFOUND);
+    exec_other("DROP TABLE analytics_jobs");
+    assert_int_equal(store_recent(s, NULL, 2, rows), 0);
+    exec_other("DROP TABLE analytics_jobs");
+    assert_int_equal(store_probe(s), STORE_OK);
+    assert_int_equal(store_recreated(s), 4);
+    store_close(s);
+
+    /* at start: the version says 1, the table is gone */
+    exec_other("DROP TABLE analytics_jobs");
+    s = open_store(1000);
+    assert_int_equal(store_recreated(s), 0);
+    assert_int_equal(store_put(s, &r), STORE_OK);
+    store_close(s);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    char v[64];
+    query1(db, "PRAGMA user_version", v, sizeof v);
+    assert_int_equal(atoi(v), STORE_SCHEMA_VERSION);
+    query1(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+               "tbl_name = 'analytics_jobs' AND name LIKE 'idx_%'", v, sizeof v);
+    assert_string_equal(v, "3");
+    sqlite3_close(db);
+}
+
+/* Writes garbage over the page that is the table's root, with no
+ * connection open (so the WAL is checkpointed into the file). */
+static void corrupt_table_root(void)
+{
+    sqlite3 *db;
+    char v[64];
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    query1(db, "SELECT rootpage FROM sqlite_master WHERE name = 'analytics_jobs'", v, sizeof v);
+    long root = atol(v);
+    query1(db, "PRAGMA page_size", v, sizeof v);
+    long page = atol(v);
+    sqlite3_close(db);
+    assert_true(root > 1);
+    FILE *f = fopen(dbpath, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, (root - 1) * page, SEEK_SET), 0);
+    for (long i = 0; i < page; i++)
+        fputc((int)((i * 7 + 0xA5) & 0xFF), f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A corrupt page is permanent: STORE_FATAL with SQLite's message, the
+ * handle unhealthy, and the same again on the next call. */
+static void test_corrupt_page(void **state)
+{
+    (void)state;
+    struct store_row r, got;
+    struct store *s = open_with_row(&r, "c1");
+    store_close(s);
+    corrupt_table_root();
+
+    s = open_store(1000);
+    assert_int_equal(store_healthy(s), 1);
+    assert_string_equal(store_errmsg(s), "");
+    fill(&r, "c2", "a", "2026-11-28T09:00:01.000Z");
+    assert_int_equal(store_put(s, &r), STORE_FATAL);
+    assert_non_null(strstr(store_errmsg(s), "malformed"));
+    assert_int_equal(store_healthy(s), 0);
+    assert_int_equal(store_put(s, &r), STORE_FATAL);
+    assert_int_equal(store_get(s, "c1", &got), STORE_FATAL);
+    assert_int_equal(store_probe(s), STORE_FATAL);
+    assert_int_equal(store_healthy(s), 0);
+    assert_non_null(strstr(store_errmsg(s), "malformed"));
+    store_close(s);
+}
+
+/* Not a database at all: refused at open, with SQLite's reason. */
+static void test_not_a_database(void **state)
+{
+    (void)state;
+    store_close(open_store(1000));
+    remove(dbpath);
+    FILE *f = fopen(dbpath, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 8192; i++)
+        fputc(i & 0xFF, f);
+    assert_int_equal(fclose(f), 0);
+    char err[256] = "";
+    assert_null(store_open(dbpath, 1000, err));
+    if (!strstr(err, "not a database"))
+        print_error("err: %s\n", err);
+    assert_non_null(strstr(err, "not a database"));
+}
+
+static char *big_text(size_t n)
+{
+    char *t = malloc(n + 1);
+    assert_non_null(t);
+    for (size_t i = 0; i < n; i++)
+        t[i] = (char)('a' + i % 26);
+    t[n] = '\0';
+    return t;
+}
+
+/* A row too big for what is left of the disk (max_page_count plays the
+ * full disk): STORE_FATAL "database or disk is full"; a small row still
+ * goes in and the handle is healthy again. */
+static void test_full(void **state)
+{
+    (void)state;
+    struct store_row r, got;
+    struct store *s = open_with_row(&r, "small");
+    assert_int_equal(store_exec(s, "PRAGMA max_page_count = 20"), STORE_OK);
+    fill(&r, "big", "a", "2026-11-28T09:00:01.000Z");
+    r.stdout_text = big_text(1 << 20);
+    assert_int_equal(store_put(s, &r), STORE_FATAL);
+    assert_non_null(strstr(store_errmsg(s), "full"));
+    assert_int_equal(store_healthy(s), 0);
+    assert_int_equal(store_get(s, "big", &got), STORE_NOTFOUND); /* rolled back */
+    free(r.stdout_text);
+    r.stdout_text = "fits";
+    assert_int_equal(store_put(s, &r), STORE_OK);
+    assert_int_equal(store_healthy(s), 1);
+    store_close(s);
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* The file size limit (RLIMIT_FSIZE, with SIGXFSZ ignored as a service
+ * manager may): writes past it fail with EFBIG, an I/O error, fatal. */
+static void test_file_size_limit(void **state)
+{
+    (void)state;
+    struct store_row r;
+    struct store *s = open_with_row(&r, "small");
+    char wal[300];
+    snprintf(wal, sizeof wal, "%s-wal", dbpath);
+    long have = file_size(dbpath) > file_size(wal) ? file_size(dbpath) : file_size(wal);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)have + 65536;
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    fill(&r, "big", "a", "2026-11-28T09:00:01.000Z");
+    r.stdout_text = big_text(1 << 20);
+    int rc = store_put(s, &r);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, was);
+    free(r.stdout_text);
+    assert_int_equal(rc, STORE_FATAL);
+    assert_int_equal(store_healthy(s), 0);
+    assert_true(store_errmsg(s)[0] != '\0');
+    store_close(s);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -437,6 +677,8 @@ int main(void)
         T(test_open_schema), T(test_open_newer_schema_refused), T(test_put_get),
         T(test_recent),      T(test_busy),       T(test_put_other_run),
         T(test_migrate_v1),
+        T(test_open_race),   T(test_dropped_table), T(test_corrupt_page),
+        T(test_not_a_database), T(test_full),    T(test_file_size_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
