@@ -262,6 +262,28 @@ static int send_request(int ctl, const char *text, size_t len, int out_w, int er
     return sendmsg(ctl, &msg, MSG_NOSIGNAL) == (ssize_t)iov.iov_len ? 0 : -1;
 }
 
+/* Waits up to WARM_REPLY_TIMEOUT_MS for one reply (a signal, SIGCHLD of a
+ * finished job most often, does not cut the wait short). Returns its
+ * length, 0 when the warm interpreter closed its end, -1 on timeout. */
+static ssize_t recv_reply(int ctl, char *buf, size_t size)
+{
+    int64_t deadline = timefmt_mono_ms() + WARM_REPLY_TIMEOUT_MS;
+    for (;;) {
+        int64_t left = deadline - timefmt_mono_ms();
+        if (left <= 0)
+            return -1;
+        struct pollfd p = {ctl, POLLIN, 0};
+        int rc = poll(&p, 1, (int)left);
+        if (rc < 0 && errno != EINTR)
+            return -1;
+        if (rc <= 0)
+            continue;
+        ssize_t n = recv(ctl, buf, size - 1, MSG_DONTWAIT);
+        if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+            return n;
+    }
+}
+
 pid_t warm_spawn(void *arg, const struct run_spec *spec, struct spawn_fds *fds)
 {
     struct worker *w = arg;
@@ -286,11 +308,8 @@ pid_t warm_spawn(void *arg, const struct run_spec *spec, struct spawn_fds *fds)
     out[1] = err[1] = -1;
     /* synchronous: the job cannot be reaped before its run exists, since
      * SIGCHLD is handled in the loop, after this returns */
-    struct pollfd p = {m->ctl, POLLIN, 0};
     char buf[512];
-    ssize_t n = -1;
-    if (poll(&p, 1, WARM_REPLY_TIMEOUT_MS) == 1)
-        n = recv(m->ctl, buf, sizeof buf - 1, MSG_DONTWAIT);
+    ssize_t n = recv_reply(m->ctl, buf, sizeof buf);
     if (n <= 0) {
         why = n == 0 ? "it exited" : "it did not answer in time";
         goto done;

@@ -28,7 +28,7 @@
 #define WORKER_TAKE_WAIT_MANY_S "0.5"  /* ... and with several: the latency bound
                                           for a job on a lower-priority queue */
 #define WORKER_RETRY_MS 100            /* retry of a step when SQLite is busy */
-#define WORKER_STORE_GIVE_UP_MS 10000  /* a failing (not busy) store, before the
+#define WORKER_STORE_GIVE_UP_MS 3000   /* a failing (not busy) store, before the
                                           job ends failed and is dead-lettered */
 #define WORKER_MAX_QUEUES 64
 
