@@ -419,6 +419,9 @@ struct http_server *http_server_new(struct event_base *base, const char *listen,
     evhttp_set_max_headers_size(s->http, HTTP_MAX_HEADERS);
     evhttp_set_max_body_size(s->http, HTTP_MAX_BODY);
     evhttp_set_timeout(s->http, lim->timeout_s);
+    /* on 413, read the rest of the body before closing, so the client
+     * gets the answer instead of a reset in the middle of its upload */
+    evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
                                EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
