@@ -6,10 +6,10 @@ set -euo pipefail
 pkgs=(gcc make cmake pkg-config libhiredis-dev libevent-dev libjansson-dev libsqlite3-dev
       redis-server python3)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(libcmocka-dev docker-compose)
+  pkgs+=(libcmocka-dev docker-compose prometheus python3-yaml chromium nodejs npm)
 fi
 if [ "${1:-}" = "--ci" ]; then
-  pkgs+=(libcmocka-dev docker-compose valgrind clang)
+  pkgs+=(libcmocka-dev docker-compose valgrind clang prometheus python3-yaml chromium nodejs npm)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

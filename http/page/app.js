@@ -273,6 +273,15 @@ $("newer").addEventListener("click", () => { if (state.page > 0) { state.page--;
 
 // ---- the chart -------------------------------------------------------------------------
 
+function svgEl(tag, attrs, text) {
+  const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const k in attrs) e.setAttribute(k, attrs[k]);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+// Durations of the jobs on the page over their start times, one line per
+// script (at most as many scripts as there are colours).
 function drawChart(jobs) {
   const box = $("chart");
   const pts = jobs.filter((j) => j.duration_ms !== null && j.duration_ms !== undefined && j.created_at)
@@ -280,47 +289,31 @@ function drawChart(jobs) {
     .sort((a, b) => a.t - b.t);
   box.replaceChildren();
   if (pts.length < 2) return;
-  const W = 600, H = 140, P = 24;
+  const W = Math.max(box.clientWidth || 600, 200), H = 140, L = 56, R = 12, T = 12, B = 22;
   const t0 = pts[0].t, t1 = Math.max(pts[pts.length - 1].t, t0 + 1);
   const dmax = Math.max(...pts.map((p) => p.d), 0.001);
-  const x = (t) => P + ((t - t0) / (t1 - t0)) * (W - 2 * P);
-  const y = (d) => H - P - (d / dmax) * (H - 2 * P);
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 " + W + " " + H);
-  svg.setAttribute("preserveAspectRatio", "none");
-  svg.setAttribute("role", "img");
+  const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
+  const y = (d) => H - B - (d / dmax) * (H - T - B);
+  const svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img",
+                             "aria-label": "job durations per script over time" });
+  svg.appendChild(svgEl("path", { d: "M" + L + " " + T + " V" + (H - B) + " H" + (W - R),
+                                  stroke: "#c9ced8", fill: "none" }));
+  const text = (x0, y0, s, anchor) => svg.appendChild(svgEl("text", { x: x0, y: y0, "font-size": "11",
+    fill: "#667085", "text-anchor": anchor || "start" }, s));
+  text(L - 6, T + 8, fmtDur(Math.round(dmax * 1000)), "end");
+  text(L - 6, H - B, "0", "end");
+  text(L, H - 6, fmtTime(new Date(t0).toISOString()));
+  text(W - R, H - 6, fmtTime(new Date(t1).toISOString()), "end");
   const scripts = [...new Set(pts.map((p) => p.script))].slice(0, COLORS.length);
-  const axis = document.createElementNS(ns, "path");
-  axis.setAttribute("d", "M" + P + " " + P + " V" + (H - P) + " H" + (W - P));
-  axis.setAttribute("stroke", "#c9ced8");
-  axis.setAttribute("fill", "none");
-  svg.appendChild(axis);
-  const label = document.createElementNS(ns, "text");
-  label.setAttribute("x", P + 4);
-  label.setAttribute("y", P - 8);
-  label.setAttribute("font-size", "11");
-  label.setAttribute("fill", "#667085");
-  label.textContent = "max " + fmtDur(Math.round(dmax * 1000));
-  svg.appendChild(label);
   const legend = el("div", { class: "legend" });
   scripts.forEach((s, i) => {
     const mine = pts.filter((p) => p.script === s);
-    const line = document.createElementNS(ns, "polyline");
-    line.setAttribute("points", mine.map((p) => x(p.t).toFixed(1) + "," + y(p.d).toFixed(1)).join(" "));
-    line.setAttribute("fill", "none");
-    line.setAttribute("stroke", COLORS[i]);
-    line.setAttribute("stroke-width", "1.5");
-    svg.appendChild(line);
+    svg.appendChild(svgEl("polyline", {
+      points: mine.map((p) => x(p.t).toFixed(1) + "," + y(p.d).toFixed(1)).join(" "),
+      fill: "none", stroke: COLORS[i], "stroke-width": "1.5" }));
     for (const p of mine) {
-      const c = document.createElementNS(ns, "circle");
-      c.setAttribute("cx", x(p.t).toFixed(1));
-      c.setAttribute("cy", y(p.d).toFixed(1));
-      c.setAttribute("r", "3");
-      c.setAttribute("fill", COLORS[i]);
-      const tip = document.createElementNS(ns, "title");
-      tip.textContent = s + ": " + fmtDur(Math.round(p.d * 1000));
-      c.appendChild(tip);
+      const c = svgEl("circle", { cx: x(p.t).toFixed(1), cy: y(p.d).toFixed(1), r: "3.5", fill: COLORS[i] });
+      c.appendChild(svgEl("title", {}, s + ": " + fmtDur(Math.round(p.d * 1000))));
       svg.appendChild(c);
     }
     const item = el("span", null, s);
