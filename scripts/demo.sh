@@ -41,6 +41,16 @@ worker=$!
 pids=("$worker" "${pids[@]}") # the worker stops before Redis
 echo "== arun-worker running (pid $worker, log var/worker.log, database $ARUN_DB)"
 
+http_port=${ARUN_DEMO_HTTP_PORT:-8080}
+build/http/arun-http --listen "127.0.0.1:$http_port" 2>var/http.log &
+pids=("$!" "${pids[@]}")
+for _ in $(seq 50); do grep -q '"listening on' var/http.log 2>/dev/null && break; sleep 0.1; done
+if grep -q '"listening on' var/http.log; then
+  echo "== arun-http: open http://127.0.0.1:$http_port/ in a browser for the job history page (log var/http.log)"
+else
+  echo "== arun-http did not start (port $http_port busy? set ARUN_DEMO_HTTP_PORT): see var/http.log"
+fi
+
 submit() { build/producer/arun-submit --trigger demo "$@"; }
 
 echo; echo "== arun-submit --wait db_loader   (loads the demo trading history)"
@@ -78,4 +88,7 @@ db = sqlite3.connect(os.environ["ARUN_DB"])
 for r in db.execute("SELECT created_at, script, trigger_type, status, exit_code, duration_ms FROM analytics_jobs ORDER BY created_at DESC LIMIT 12"):
     print("   %s  %-22s %-7s %-8s exit=%-4s %6s ms" % tuple("-" if v is None else v for v in r))
 PY
-echo; echo "== done: stopping the worker (SIGTERM drains) and the Redis it started"
+if [ -t 0 ] && grep -q '"listening on' var/http.log; then
+  echo; read -r -p "== the page is at http://127.0.0.1:$http_port/ — press Enter to stop everything " _ || true
+fi
+echo; echo "== done: stopping arun-http, the worker (SIGTERM drains) and the Redis it started"

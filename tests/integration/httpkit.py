@@ -7,6 +7,7 @@ import re
 import shlex
 import socket
 import subprocess
+import time
 import http.client
 
 from harness import BUILD, ArunTestCase, wait_for
@@ -76,8 +77,13 @@ class SSE:
             except EOFError:
                 return False
 
-    def next_event(self):
+    def next_event(self, timeout=20.0):
+        """Waits at most timeout seconds (keep-alive comments do not count
+        as events) and fails the test after that."""
+        deadline = time.monotonic() + timeout
         while True:
+            if time.monotonic() > deadline:
+                raise AssertionError("no event within %.0f s" % timeout)
             while b"\n\n" in self.body:
                 block, self.body = self.body.split(b"\n\n", 1)
                 ev, eid, data = "message", None, []
