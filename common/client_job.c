@@ -102,7 +102,7 @@ int client_script_equal(const char *a, const char *b)
 int client_same_job(const char *raw, size_t len, const char *script, char *const *args,
                     size_t nargs)
 {
-    json_t *o = json_loadb(raw, len, 0, NULL);
+    json_t *o = json_loadb(raw, len, JSON_ALLOW_NUL, NULL);
     const char *s = json_string_value(json_object_get(o, "script"));
     if (!json_is_object(o) || !s) {
         json_decref(o);

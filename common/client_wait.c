@@ -136,6 +136,10 @@ int client_wait_for(struct client_wait *w, const char *id, int64_t timeout_ms, c
         int up = w->sub != NULL;
         if (up) {
             rc = client_result(cl, id, record, NULL);
+            if (rc != CLIENT_REDIS && w->lost) {
+                w->lost = 0;
+                notice(cl, "the connection to Redis is back");
+            }
             if (rc == CLIENT_OK || rc == CLIENT_NOMEM)
                 break;
             up = rc == CLIENT_NOTFOUND;
@@ -146,10 +150,6 @@ int client_wait_for(struct client_wait *w, const char *id, int64_t timeout_ms, c
             event = NULL;
             rc = CLIENT_OK;
             break;
-        }
-        if (up && w->lost) {
-            w->lost = 0;
-            notice(cl, "the connection to Redis is back");
         }
         int64_t left = deadline - timefmt_mono_ms();
         if (left <= 0) {
