@@ -44,10 +44,10 @@ static const struct config_option options[] = {
      "SQLite database of the job history (created with its folder)"},
     {"scripts-dir", 0, "ARUN_SCRIPTS_DIR", CONFIG_STRING, S(scripts_dir), "./analytics", 0, 0,
      "DIR", "folder whose *.py files (but __init__.py) are the whitelist"},
-    {"result-ttl", 0, "ARUN_RESULT_TTL", CONFIG_INT, S(result_ttl), "86400", 1, 315360000,
-     "SECONDS", "lifetime of cancel requests (as the worker's results)"},
-    {"log-level", 0, "ARUN_LOG_LEVEL", CONFIG_STRING, S(log_level), "info", 0, 0, "LEVEL",
-     "debug, info, warn or error"},
+    {"result-ttl", 0, "ARUN_RESULT_TTL", CONFIG_DURATION_S, S(result_ttl), "86400", 1, 315360000,
+     "DURATION", "lifetime of cancel requests, as of the worker's results (86400, 24h)"},
+    {"log-level", 0, "ARUN_LOG_LEVEL", CONFIG_CHOICE, S(log_level), "info", 0, 0,
+     "debug|info|warn|error", "lowest level logged"},
     {"max-connections", 0, "ARUN_HTTP_MAX_CONNECTIONS", CONFIG_INT, S(max_connections), "512", 1,
      65536, "N", "open connections; past it new ones wait in the accept queue"},
     {"max-streams", 0, "ARUN_HTTP_MAX_STREAMS", CONFIG_INT, S(max_streams), "256", 1, 65536, "N",
@@ -141,16 +141,16 @@ int main(int argc, char **argv)
         printf("arun-http %s\n", ARUN_VERSION);
         return 0;
     case CONFIG_ERROR:
-        fprintf(stderr, "arun-http: %s\nTry 'arun-http --help'.\n", err);
-        return 2;
+        return config_usage_error("arun-http", err);
     }
-    enum log_level level;
-    if (first < argc || log_level_parse(a.cfg.log_level, &level) < 0 ||
-        redis_url_parse(a.cfg.redis_url, &a.rurl, err) < 0) {
-        fprintf(stderr, "arun-http: %s\nTry 'arun-http --help'.\n",
-                first < argc ? "unexpected argument" : a.cfg.log_level && log_level_parse(
-                a.cfg.log_level, &level) < 0 ? "--log-level: not debug, info, warn or error" : err);
-        return 2;
+    enum log_level level = LOG_INFO;
+    log_level_parse(a.cfg.log_level, &level); /* a CONFIG_CHOICE: always one of them */
+    if (first < argc)
+        return config_usage_error("arun-http", "unexpected argument (arun-http takes options only)");
+    if (redis_url_parse(a.cfg.redis_url, &a.rurl, err) < 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "--redis-url: %.200s", err);
+        return config_usage_error("arun-http", msg);
     }
     log_set_level(level);
     signal(SIGPIPE, SIG_IGN);
