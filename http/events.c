@@ -205,7 +205,9 @@ static void on_read(redisAsyncContext *ac, void *reply, void *priv)
         return;
     }
     /* nil: the block timed out; else [[key, [entries]]] */
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->elements == 2) {
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+        r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2 &&
+        r->element[0]->element[1]->type == REDIS_REPLY_ARRAY) {
         const redisReply *entries = r->element[0]->element[1];
         for (size_t i = 0; i < entries->elements; i++) {
             const char *id, *data;
@@ -214,7 +216,9 @@ static void on_read(redisAsyncContext *ac, void *reply, void *priv)
                 deliver(f, id, data, len);
                 snprintf(f->last, sizeof f->last, "%s", id);
             } else if (entries->element[i]->type == REDIS_REPLY_ARRAY &&
-                       entries->element[i]->element[0]->type == REDIS_REPLY_STRING) {
+                       entries->element[i]->elements >= 1 &&
+                       entries->element[i]->element[0]->type == REDIS_REPLY_STRING &&
+                       entries->element[i]->element[0]->len < EVENTS_ID_MAX) {
                 snprintf(f->last, sizeof f->last, "%s", entries->element[i]->element[0]->str);
             }
         }

@@ -186,17 +186,25 @@ static void on_entries(redisAsyncContext *ac, void *reply, void *priv)
         redisAsyncCommand(ac, on_result, NULL, "GET %s", w->result_key);
         return;
     }
-    const redisReply *entries = r->element[0]->element[1];
-    for (size_t i = 0; i < entries->elements; i++) {
-        const redisReply *e = entries->element[i], *f = e->element[1];
+    const redisReply *key = r->element[0];
+    const redisReply *entries = key->type == REDIS_REPLY_ARRAY && key->elements == 2 &&
+                                key->element[1]->type == REDIS_REPLY_ARRAY ? key->element[1] : NULL;
+    for (size_t i = 0; entries && i < entries->elements; i++) {
+        const redisReply *e = entries->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING)
+            continue;
         snprintf(w->last, sizeof w->last, "%s", e->element[0]->str);
+        const redisReply *f = e->element[1];
         const char *fd = NULL, *data = "";
         size_t len = 0;
-        for (size_t k = 0; k + 1 < f->elements; k += 2) {
-            if (!strcmp(f->element[k]->str, "fd"))
-                fd = f->element[k + 1]->str;
-            else if (!strcmp(f->element[k]->str, "data"))
-                data = f->element[k + 1]->str, len = f->element[k + 1]->len;
+        for (size_t k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2) {
+            const redisReply *name = f->element[k], *val = f->element[k + 1];
+            if (name->type != REDIS_REPLY_STRING || val->type != REDIS_REPLY_STRING)
+                continue;
+            if (!strcmp(name->str, "fd"))
+                fd = val->str;
+            else if (!strcmp(name->str, "data"))
+                data = val->str, len = val->len;
         }
         if (!fd)
             continue;
