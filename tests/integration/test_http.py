@@ -11,7 +11,7 @@ import socket
 import subprocess
 import unittest
 
-from harness import wait_for
+from harness import Redis, wait_for
 from httpkit import HTTP, HttpTestCase
 
 
@@ -319,6 +319,24 @@ class TestStreams(HttpTestCase):
         self.assertEqual(s.next_event(), ("stdout", None, "two"))
         name, _, data = s.next_event()
         self.assertEqual((name, json.loads(data)["status"], json.loads(data)["trigger"]), ("end", "success", "api"))
+
+
+class TestRedisRestart(HttpTestCase):
+    restarts_redis = True
+
+    def test_events_and_streams_survive_a_redis_restart(self):
+        self.start_http("--keepalive", "200ms")
+        s = self.sse("/api/analytics/events")
+        # the keep-alive comment comes while nothing happens
+        wait_for(lambda: s._more_body() and b": keep-alive" in s.body, 10, what="a keep-alive comment")
+        self.server.stop()
+        self.server.start()  # same port; AOF keeps the stream
+        self.r.close()
+        self.r = Redis(self.server.port)
+        ev = {"event": "job.completed", "id": "after-restart", "status": "success"}
+        eid = self.r("XADD", self.key("stream", "events"), "*", "event", json.dumps(ev)).decode()
+        self.assertEqual(s.next_event(), ("job.completed", eid, json.dumps(ev)))
+        self.assertEqual(self.request("GET", "/healthz")[0], 200)
 
 
 class TestMetrics(HttpTestCase):
