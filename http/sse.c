@@ -60,15 +60,25 @@ static void unlink_free(struct sse_stream *st)
     free(st);
 }
 
-/* The client's connection closed: tell the owner, forget the stream. */
-static void on_conn_closed(void *arg)
+/* The client's connection closed: tell the owner, forget the stream.
+ * When the connection failed (the client left), evhttp has detached the
+ * unfinished request from it and leaves it to us: ending it frees it. When
+ * it is still attached (drop() freed the connection), evhttp frees it. */
+static void forget(struct sse_stream *st)
 {
-    struct sse_stream *st = arg;
     void (*gone)(void *) = st->gone;
     void *owner = st->owner;
     unlink_free(st);
     if (gone)
         gone(owner);
+}
+
+static void on_conn_closed(void *arg)
+{
+    struct sse_stream *st = arg;
+    if (!evhttp_request_get_connection(st->req))
+        evhttp_send_reply_end(st->req);
+    forget(st);
 }
 
 void sse_hub_free(struct sse_hub *h)
@@ -79,7 +89,7 @@ void sse_hub_free(struct sse_hub *h)
         struct sse_stream *st = h->streams;
         http_server_on_close(h->server, st->req, NULL, NULL);
         evhttp_send_reply_end(st->req);
-        on_conn_closed(st);
+        forget(st);
     }
     free(h);
 }
