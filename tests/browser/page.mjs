@@ -205,6 +205,8 @@ try {
   });
   page = await browser.newPage();
   page.on("pageerror", (e) => { console.log("page error: " + e.message); failed++; });
+  // a Content-Security-Policy violation or a failed request shows here
+  page.on("console", (m) => { if (m.type() === "error") { console.log("console error: " + m.text()); failed++; } });
   for (const [name, fn] of steps) {
     const t0 = Date.now();
     try {
