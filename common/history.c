@@ -18,8 +18,15 @@
 #include "store.h"
 #include "utf8.h"
 
-enum { F_SCRIPT = 1, F_TRIGGER = 2, F_PREFIX = 4, F_BEFORE = 8 };
-#define NSHAPES ((HISTORY_STATUSES_MAX + 1) * 16)
+enum { F_SCRIPT = 1, F_TRIGGER = 2, F_PREFIX = 4, F_BEFORE = 8, F_WALK = 16 };
+#define NSHAPES ((HISTORY_STATUSES_MAX + 1) * 32)
+/* Above this many rows of the statuses asked for, a page walks the
+ * created_at index (skipping other statuses) rather than sorting them all:
+ * on 200,000 rows, 90% success, "status=success" took 365 ms through the
+ * status index and 0.2 ms along created_at, while an absent status takes
+ * 0.04 ms through the index and 58 ms along created_at. Counting up to
+ * this bound in the status index costs at most a few ms. */
+#define HISTORY_SORT_MAX 2000
 #define HISTORY_SQL_MAX 1024
 #define HISTORY_TEXT_MAX 128
 
@@ -27,22 +34,26 @@ struct history {
     sqlite3 *db;
     sqlite3_stmt *get;
     sqlite3_stmt *list[NSHAPES]; /* by shape(), prepared on first use */
+    sqlite3_stmt *count[HISTORY_STATUSES_MAX + 1]; /* by nstatuses: rows, up to a bound */
     char err[HISTORY_ERR_MAX];
 };
 
-static int shape(const struct history_filter *f)
+static int shape(const struct history_filter *f, int walk)
 {
     int flags = (f->script ? F_SCRIPT : 0) | (f->trigger ? F_TRIGGER : 0) |
-                (f->id_prefix ? F_PREFIX : 0) | (f->before && *f->before ? F_BEFORE : 0);
-    return (int)f->nstatuses * 16 + flags;
+                (f->id_prefix ? F_PREFIX : 0) | (f->before && *f->before ? F_BEFORE : 0) |
+                (walk ? F_WALK : 0);
+    return (int)f->nstatuses * 32 + flags;
 }
 
-int history_sql(const struct history_filter *f, char *out, size_t outsz)
+/* The list SQL; walk: "+status" keeps the planner off the status index,
+ * so it walks created_at in order (see HISTORY_SORT_MAX). */
+static int build_sql(const struct history_filter *f, int walk, char *out, size_t outsz)
 {
     char sql[HISTORY_SQL_MAX];
     int n = snprintf(sql, sizeof sql, "SELECT * FROM analytics_jobs WHERE 1");
     if (f->nstatuses) {
-        n += snprintf(sql + n, sizeof sql - (size_t)n, " AND status IN (?");
+        n += snprintf(sql + n, sizeof sql - (size_t)n, " AND %sstatus IN (?", walk ? "+" : "");
         for (size_t i = 1; i < f->nstatuses; i++)
             n += snprintf(sql + n, sizeof sql - (size_t)n, ",?");
         n += snprintf(sql + n, sizeof sql - (size_t)n, ")");
@@ -62,6 +73,11 @@ int history_sql(const struct history_filter *f, char *out, size_t outsz)
         return -1;
     memcpy(out, sql, (size_t)n + 1);
     return n;
+}
+
+int history_sql(const struct history_filter *f, char *out, size_t outsz)
+{
+    return build_sql(f, 0, out, outsz);
 }
 
 struct history *history_open(const char *path, char err[HISTORY_ERR_MAX])
@@ -94,6 +110,8 @@ void history_close(struct history *h)
     sqlite3_finalize(h->get);
     for (int i = 0; i < NSHAPES; i++)
         sqlite3_finalize(h->list[i]);
+    for (int i = 0; i <= HISTORY_STATUSES_MAX; i++)
+        sqlite3_finalize(h->count[i]);
     sqlite3_close(h->db);
     free(h);
 }
@@ -324,6 +342,32 @@ static int prepare(struct history *h, sqlite3_stmt **st, const char *sql, int *e
     return map_rc(h, rc);
 }
 
+/* Sets *walk when the statuses asked for have more than HISTORY_SORT_MAX
+ * rows (counted in the status index, up to that bound). A filter on the
+ * script does not need it: (script, created_at) is already in order. */
+static int statuses_common(struct history *h, const struct history_filter *f, int *walk)
+{
+    char sql[HISTORY_SQL_MAX];
+    int n = snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT 1 FROM analytics_jobs "
+                     "WHERE status IN (?");
+    for (size_t i = 1; i < f->nstatuses; i++)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, ",?");
+    snprintf(sql + n, sizeof sql - (size_t)n, ") LIMIT %d)", HISTORY_SORT_MAX + 1);
+    int empty, rc = prepare(h, &h->count[f->nstatuses], sql, &empty);
+    if (rc != HISTORY_OK || empty)
+        return rc;
+    sqlite3_stmt *st = h->count[f->nstatuses];
+    for (size_t i = 0; i < f->nstatuses; i++)
+        sqlite3_bind_text(st, (int)i + 1, f->statuses[i], -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *walk = sqlite3_column_int(st, 0) > HISTORY_SORT_MAX;
+    rc = rc == SQLITE_ROW ? HISTORY_OK : map_rc(h, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
 int history_list(struct history *h, const struct history_filter *f, json_t **jobs,
                  char next[HISTORY_CURSOR_MAX])
 {
@@ -331,10 +375,13 @@ int history_list(struct history *h, const struct history_filter *f, json_t **job
     next[0] = '\0';
     if (history_filter_check(f, h->err, &field) < 0)
         return HISTORY_INVALID;
+    int walk = 0, empty, rc;
+    if (f->nstatuses && !f->script && (rc = statuses_common(h, f, &walk)) != HISTORY_OK)
+        return rc;
     char sql[HISTORY_SQL_MAX];
-    history_sql(f, sql, sizeof sql);
-    sqlite3_stmt **slot = &h->list[shape(f)];
-    int empty, rc = prepare(h, slot, sql, &empty);
+    build_sql(f, walk, sql, sizeof sql);
+    sqlite3_stmt **slot = &h->list[shape(f, walk)];
+    rc = prepare(h, slot, sql, &empty);
     if (rc != HISTORY_OK)
         return rc;
     json_t *arr = json_array();

@@ -100,8 +100,10 @@ int history_cursor_decode(const char *cursor, char created_at[32], char id[128])
 
 /* Pure: the SQL history_list prepares for a filter of this shape (values
  * are bound, never written in): "SELECT * FROM analytics_jobs WHERE ...
- * ORDER BY created_at DESC, id DESC LIMIT ?". Returns the length written,
- * or -1 when out (size outsz) is too small. For tests and EXPLAIN. */
+ * ORDER BY created_at DESC, id DESC LIMIT ?". (When the statuses asked
+ * for have many rows, history_list writes "+status" instead, so SQLite
+ * walks created_at in order rather than sort them all.) Returns the length
+ * written, or -1 when out (size outsz) is too small. For tests and EXPLAIN. */
 int history_sql(const struct history_filter *f, char *out, size_t outsz);
 
 #endif

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs what arun needs from Debian 12's packages: the build tools and
-# libraries, Redis, Python 3; with --test also what the test suite uses.
+# libraries, Redis, Python 3; with --test also what the test suite uses
+# (python3-redis, nodejs and npm run the README's examples).
 # Does nothing when everything is already installed.
 set -euo pipefail
 pkgs=(gcc make cmake pkg-config libhiredis-dev libevent-dev libjansson-dev libsqlite3-dev
       redis-server python3)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(libcmocka-dev docker-compose prometheus python3-yaml chromium nodejs npm)
+  pkgs+=(libcmocka-dev docker-compose python3-redis nodejs npm prometheus python3-yaml chromium)
 fi
 if [ "${1:-}" = "--ci" ]; then
-  pkgs+=(libcmocka-dev docker-compose valgrind clang prometheus python3-yaml chromium nodejs npm)
+  pkgs+=(libcmocka-dev docker-compose valgrind clang python3-redis nodejs npm prometheus python3-yaml
+        chromium)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -153,11 +153,17 @@ class SubmitTests(ArunTestCase):
 class CancelTests(ArunTestCase):
 
     def test_cancel_a_queued_job_then_wait(self):
-        self.assertEqual(self.submit("--id", "cq-1", "sleepy", "5").returncode, 0)
+        # the only slot is busy, so cq-1 waits in the queue behind it
+        self.start_worker(ARUN_CONCURRENCY="1")
+        self.assertEqual(self.submit("--id", "busy-1", "sleepy", "30").returncode, 0)
+        self.wait_row("busy-1", "running")
+        self.assertEqual(self.submit("--id", "cq-1", "echo").returncode, 0)
         out = self.submit("--cancel", "cq-1", "--wait", "--wait-timeout", "20s")
-        self.assertNotEqual(out.returncode, 75, "no worker ended it")
-        self.start_worker()  # the queued job is never started
-        self.assertEqual(self.wait_row("cq-1", "cancelled")["status"], "cancelled")
+        self.assertEqual(out.returncode, 125, out.stderr)  # not behind busy-1's 30 s
+        row = self.row("cq-1")
+        self.assertEqual(row["status"], "cancelled")
+        self.assertIsNone(row["exit_code"])
+        self.assertEqual(self.row("busy-1")["status"], "running")
 
     def test_cancel_a_running_job_with_wait_exits_125(self):
         self.start_worker()

@@ -300,6 +300,45 @@ static void test_newer_columns(void **state)
     history_close(h);
 }
 
+/* More rows of a status than HISTORY_SORT_MAX (2000): the list walks the
+ * created_at index instead of sorting; the pages are the same. */
+static void test_common_status(void **state)
+{
+    (void)state;
+    fill(1);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN;"
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) "
+        "INSERT INTO analytics_jobs (id, script, trigger_type, status, created_at, attempts) "
+        "SELECT printf('k%05d', i), 's', 'manual', CASE WHEN i % 100 = 0 THEN 'error' "
+        "ELSE 'success' END, printf('2026-11-29T00:%02d:%02d.000Z', i / 60 % 60, i % 60), 1 "
+        "FROM n; COMMIT;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    struct history *h = open_history();
+    struct history_filter f = {.limit = 500};
+    f.statuses[0] = "success";
+    f.nstatuses = 1;
+    char next[HISTORY_CURSOR_MAX], before[HISTORY_CURSOR_MAX] = "";
+    size_t seen = 0;
+    do {
+        json_t *jobs = NULL;
+        f.before = before;
+        assert_int_equal(history_list(h, &f, &jobs, next), HISTORY_OK);
+        for (size_t i = 0; i < json_array_size(jobs); i++)
+            assert_string_equal(json_string_value(json_object_get(json_array_get(jobs, i),
+                                                                  "status")), "success");
+        seen += json_array_size(jobs);
+        json_decref(jobs);
+        strcpy(before, next);
+    } while (next[0]);
+    assert_int_equal(seen, 2475 + 1); /* and j000 from fill(1) */
+    f.statuses[0] = "error";
+    f.before = NULL;
+    assert_int_equal(count(h, &f), 25);
+    history_close(h);
+}
+
 static void test_missing(void **state)
 {
     (void)state;
@@ -328,6 +367,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_common_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
