@@ -45,6 +45,16 @@ pids=("$worker" "${pids[@]}") # the worker stops before Redis
 for _ in $(seq 100); do build/ctl/arun-ctl --json workers | grep -q '"id"' && break; sleep 0.1; done
 echo "== arun-worker running (pid $worker, log var/worker.log, database $ARUN_DB)"
 
+http_port=${ARUN_DEMO_HTTP_PORT:-8080}
+build/http/arun-http --listen "127.0.0.1:$http_port" 2>var/http.log &
+pids=("$!" "${pids[@]}")
+for _ in $(seq 50); do grep -q '"listening on' var/http.log 2>/dev/null && break; sleep 0.1; done
+if grep -q '"listening on' var/http.log; then
+  echo "== arun-http: open http://127.0.0.1:$http_port/ in a browser for the job history page (log var/http.log)"
+else
+  echo "== arun-http did not start (port $http_port busy? set ARUN_DEMO_HTTP_PORT): see var/http.log"
+fi
+
 submit() { build/producer/arun-submit --trigger demo "$@"; }
 
 echo; echo "== arun-submit --wait db_loader   (loads the demo trading history)"
@@ -77,4 +87,7 @@ build/ctl/arun-ctl jobs --limit 12 | sed 's/^/   /'
 echo; echo "== arun-ctl queues; arun-ctl workers"
 build/ctl/arun-ctl queues | sed 's/^/   /'
 build/ctl/arun-ctl workers | sed 's/^/   /'
-echo; echo "== done: stopping the worker (SIGTERM drains) and the Redis it started"
+if [ -t 0 ] && grep -q '"listening on' var/http.log; then
+  echo; read -r -p "== the page is at http://127.0.0.1:$http_port/ — press Enter to stop everything " _ || true
+fi
+echo; echo "== done: stopping arun-http, the worker (SIGTERM drains) and the Redis it started"

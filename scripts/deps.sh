@@ -8,10 +8,12 @@ set -euo pipefail
 pkgs=(gcc make cmake pkg-config libhiredis-dev libevent-dev libjansson-dev libsqlite3-dev
       redis-server python3)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(libcmocka-dev docker-compose python3-redis nodejs npm iproute2 util-linux)
+  pkgs+=(libcmocka-dev docker-compose python3-redis nodejs npm iproute2 util-linux prometheus
+        python3-yaml chromium)
 fi
 if [ "${1:-}" = "--ci" ]; then
-  pkgs+=(libcmocka-dev docker-compose valgrind clang python3-redis nodejs npm iproute2 util-linux)
+  pkgs+=(libcmocka-dev docker-compose valgrind clang python3-redis nodejs npm iproute2 util-linux
+        prometheus python3-yaml chromium)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

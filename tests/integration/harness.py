@@ -283,7 +283,8 @@ class ArunTestCase(unittest.TestCase):
         t = threading.Thread(target=watch, daemon=True)
         t.start()
         while t.is_alive() and time.monotonic() < deadline and deaths < max_deaths:
-            w = self.start_worker(ARUN_HEARTBEAT_TTL="500ms", **env)
+            # not ready=True: the job may kill it before its heartbeat is seen
+            w = self.start_worker(ARUN_HEARTBEAT_TTL="500ms", ready=False, **env)
             while w.poll() is None and t.is_alive():
                 time.sleep(0.05)
             if w.poll() is not None:
