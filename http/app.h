@@ -18,6 +18,7 @@ struct history;
 struct http_server;
 struct sse_hub;
 struct events_feed;
+struct mcp_route;
 
 struct http_settings {
     const char *listen;
@@ -45,6 +46,7 @@ struct app {
     struct http_server *server;
     struct sse_hub *sse;
     struct events_feed *events;
+    struct mcp_route *mcp;     /* /mcp (mcp_route.h) */
 };
 
 /* The history reader, opened on first use (the database may not exist

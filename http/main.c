@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "app.h"
+#include "mcp_route.h"
 #include "client.h"
 #include "config.h"
 #include "events.h"
@@ -97,7 +98,7 @@ void app_history_reset(struct app *a)
 int app_routes(struct app *a)
 {
     return jobs_routes(a) | output_routes(a) | events_routes(a) | misc_routes(a) |
-           metrics_routes(a);
+           metrics_routes(a) | mcp_routes(a);
 }
 
 /* The database is created (with its schema) if it does not exist yet, so
@@ -194,6 +195,7 @@ int main(int argc, char **argv)
     event_base_dispatch(a.base);
     rc = 0;
 out:
+    mcp_route_free(a.mcp);        /* its sessions' streams, before the hub */
     sse_hub_free(a.sse);          /* streams first: their owners are the feeds */
     events_feed_free(a.events);
     http_server_free(a.server);
