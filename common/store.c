@@ -426,4 +426,7 @@ void store_row_free(struct store_row *row)
     row->stdout_text = row->stderr_text = row->args_json = NULL;
 }
 
-int store_status_final(const char *status) { return strcmp(status, "running") != 0; }
+int store_status_final(const char *status)
+{
+    return strcmp(status, "running") != 0 && strcmp(status, "queued") != 0;
+}

@@ -119,7 +119,9 @@ int store_recent(struct store *s, const char *script, int limit, struct store_ro
 /* Frees the texts of row and sets them to NULL. */
 void store_row_free(struct store_row *row);
 
-/* Returns 1 for a final status (anything but "running"), else 0. */
+/* Returns 1 for a final status (anything but "running", and "queued": a
+ * job whose run was stopped at shutdown and whose request went back to its
+ * queue), else 0. */
 int store_status_final(const char *status);
 
 #endif

@@ -571,6 +571,16 @@ void job_abandon_all(struct worker *w)
          * worker stopping; DELIVERING waits for Redis (or the forced exit) */
         if (j->state == JOB_NAMING || j->state == JOB_CLAIMING || j->state == JOB_DELIVERING)
             continue;
+        if (j->state == JOB_RUNNING) {
+            /* its request goes back to its queue: its row must not say it
+             * runs. "queued" is not final, so the next worker runs it
+             * (best effort: a busy store leaves "running", which is not
+             * final either) */
+            snprintf(j->row.status, sizeof j->row.status, "queued");
+            j->row.completed_at[0] = '\0';
+            if (store_put(w->store, &j->row) != STORE_OK)
+                JLOG(LOG_WARN, j, "could not mark the row queued: %s", store_errmsg(w->store));
+        }
         job_drop(j);
     }
 }

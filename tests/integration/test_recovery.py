@@ -129,6 +129,8 @@ class CrashTests(ArunTestCase):
         self.assertEqual(len(queued), 1)
         self.assertEqual(json.loads(queued[0])["id"], "long-1")
         self.assertFalse(any(self.processing_lists().values()))
+        # its row does not claim it runs: it is back on its queue
+        self.assertEqual(self.row("long-1")["status"], "queued")
         # a new worker runs it to the end (shortened, so the test is quick)
         self.r("DEL", self.key("queue", "default"))
         sub = self.subscribe()
