@@ -40,6 +40,22 @@ class EnvironmentTests(ArunTestCase):
         extra = {k for k in env if k not in allowed and not k.startswith("LC_")}
         self.assertEqual(extra, set())
 
+    def test_script_cannot_read_the_workers_environment(self):
+        # the worker is not dumpable: its /proc files are root's, so a
+        # script of its own user cannot read the Redis password there
+        if os.getuid() != 0:
+            self.skipTest("needs root to run the worker as another user (printed, not hidden)")
+        os.chmod(self.tmp, 0o777)
+        for root, dirs, files in os.walk(self.tmp):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), 0o777)
+        sub = self.subscribe()
+        self.start_worker(run_as=65534)
+        self.push({"id": "peek-1", "script": "peek"})
+        self.assertEqual(self.wait_event(sub, "peek-1")["status"], "success")
+        seen = json.loads(self.row("peek-1")["stdout"])
+        self.assertFalse(seen["read"], seen)
+
     def test_arun_names_in_child_env_are_refused_at_start(self):
         out = subprocess.run([WORKER], env=self.env(ARUN_CHILD_ENV="FIXTURE_DIR,ARUN_REDIS_URL"),
                              capture_output=True, text=True, timeout=10)
