@@ -44,6 +44,25 @@ static void schedule_retry(struct rconn *c, const char *why)
         c->backoff_ms = RCONN_BACKOFF_MAX_MS;
 }
 
+/* The reply to the PING sent behind AUTH and SELECT: only now is the
+ * connection usable (a wrong password fails the AUTH before it, and the
+ * connection is then closed with that reason, see redis_url.c). */
+static void on_ready(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)ac;
+    struct rconn *c = priv;
+    redisReply *r = reply;
+    if (!r || r->type == REDIS_REPLY_ERROR || !c->ac)
+        return; /* the disconnect callback says why and retries */
+    c->connected = 1;
+    c->backoff_ms = RCONN_BACKOFF_MIN_MS;
+    if (c->in_outage)
+        log_info("redis connection restored (%s connection)", c->name);
+    c->in_outage = 0;
+    if (c->on_up)
+        c->on_up(c, c->arg);
+}
+
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     struct rconn *c = ac->data;
@@ -52,13 +71,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         schedule_retry(c, ac->errstr);
         return;
     }
-    c->connected = 1;
-    c->backoff_ms = RCONN_BACKOFF_MIN_MS;
-    if (c->in_outage)
-        log_info("redis connection restored (%s connection)", c->name);
-    c->in_outage = 0;
-    if (c->on_up)
-        c->on_up(c, c->arg);
+    redisAsyncCommand(c->ac, on_ready, c, "PING");
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
