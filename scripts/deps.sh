@@ -17,6 +17,9 @@ if [ "${1:-}" = "--ci" ]; then
 fi
 missing=()
 for p in "${pkgs[@]}"; do
+  # a Node.js from elsewhere (NodeSource's bundles its npm, and conflicts
+  # with Debian's npm package) serves as well as Debian's
+  case $p in nodejs|npm) command -v node >/dev/null && command -v npm >/dev/null && continue ;; esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
