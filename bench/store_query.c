@@ -1,6 +1,7 @@
 /*
- * store_query: times the store's two "latest 50" reads (store_recent, the
- * prepared ORDER BY created_at DESC LIMIT ? queries) on a big table.
+ * store_query: times the "latest 50" reads that arun-http, arun-mcp and
+ * arun-ctl serve (history_list: keyset pages on the created_at and script
+ * indexes) on a big table: all jobs, one script, a rare script.
  *
  *   store_query [-g ROWS] [-r REPS] DB
  *
@@ -17,7 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
+
+#include "history.h"
 
 #include "store.h"
 #include "timefmt.h"
@@ -101,23 +105,25 @@ static int generate(const char *path, long rows)
     return 0;
 }
 
-static int time_query(struct store *s, const char *script, int reps, double *first,
+static int time_query(struct history *h, const char *script, int reps, double *first,
                       double *p50, double *p99)
 {
-    struct store_row rows[50];
+    struct history_filter f = {.script = script, .limit = 50};
     double *t = calloc((size_t)reps, sizeof *t);
     for (int i = 0; i <= reps; i++) {
+        json_t *jobs = NULL;
+        char next[HISTORY_CURSOR_MAX];
         double a = now_ms();
-        int n = store_recent(s, script, 50, rows);
+        int rc = history_list(h, &f, &jobs, next);
         double b = now_ms();
+        size_t n = rc == HISTORY_OK ? json_array_size(jobs) : 0;
+        json_decref(jobs);
         if (n != 50) {
-            fprintf(stderr, "store_query: store_recent(%s) returned %d\n",
-                    script ? script : "all", n);
+            fprintf(stderr, "store_query: history_list(%s) returned %zu rows (%s)\n",
+                    script ? script : "all", n, history_errstr(h));
             free(t);
             return -1;
         }
-        for (int r = 0; r < n; r++)
-            store_row_free(&rows[r]);
         if (i == 0)
             *first = b - a;
         else
@@ -154,18 +160,18 @@ int main(int argc, char **argv)
             return 1;
         gen_s = (now_ms() - a) / 1000;
     }
-    char err[256];
-    struct store *s = store_open(path, 1000, err);
-    if (!s) {
+    char err[HISTORY_ERR_MAX];
+    struct history *h = history_open(path, err);
+    if (!h) {
         fprintf(stderr, "store_query: %s\n", err);
         return 1;
     }
     double a_first, a50, a99, s_first, s50, s99, r_first, r50, r99;
-    if (time_query(s, NULL, reps, &a_first, &a50, &a99) < 0 ||
-        time_query(s, "calibration", reps, &s_first, &s50, &s99) < 0 ||
-        time_query(s, "rare_report", reps, &r_first, &r50, &r99) < 0)
+    if (time_query(h, NULL, reps, &a_first, &a50, &a99) < 0 ||
+        time_query(h, "calibration", reps, &s_first, &s50, &s99) < 0 ||
+        time_query(h, "rare_report", reps, &r_first, &r50, &r99) < 0)
         return 1;
-    store_close(s);
+    history_close(h);
     printf("{\"rows_generated\": %ld, \"generate_s\": %.2f, \"reps\": %d, "
            "\"latest_all\": {\"first_ms\": %.4f, \"p50_ms\": %.4f, \"p99_ms\": %.4f}, "
            "\"latest_script\": {\"script\": \"calibration\", \"first_ms\": %.4f, "

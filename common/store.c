@@ -23,8 +23,6 @@ struct store {
     sqlite3_stmt *get;
     sqlite3_stmt *put;      /* insert, or update the same run's row in place */
     sqlite3_stmt *replace;  /* overwrite another run's row of the same id */
-    sqlite3_stmt *recent_all;
-    sqlite3_stmt *recent_script;
 };
 
 /* A row whose texts are bigger than this is written by a statement of its
@@ -117,13 +115,7 @@ struct store *store_open(const char *path, int busy_timeout_ms, char err[256])
         sqlite3_prepare_v3(s->db, PUT_SQL, -1, SQLITE_PREPARE_PERSISTENT, &s->put, NULL) !=
             SQLITE_OK ||
         sqlite3_prepare_v3(s->db, REPLACE_SQL, -1, SQLITE_PREPARE_PERSISTENT, &s->replace,
-                           NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(s->db, "SELECT " ROW_COLUMNS " FROM analytics_jobs "
-                           "ORDER BY created_at DESC LIMIT ?1", -1,
-                           SQLITE_PREPARE_PERSISTENT, &s->recent_all, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(s->db, "SELECT " ROW_COLUMNS " FROM analytics_jobs WHERE script = ?2 "
-                           "ORDER BY created_at DESC LIMIT ?1", -1,
-                           SQLITE_PREPARE_PERSISTENT, &s->recent_script, NULL) != SQLITE_OK) {
+                           NULL) != SQLITE_OK) {
         snprintf(err, 256, "%s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
@@ -140,8 +132,6 @@ void store_close(struct store *s)
     sqlite3_finalize(s->get);
     sqlite3_finalize(s->put);
     sqlite3_finalize(s->replace);
-    sqlite3_finalize(s->recent_all);
-    sqlite3_finalize(s->recent_script);
     sqlite3_close(s->db);
     free(s);
 }
@@ -349,41 +339,6 @@ int store_put(struct store *s, const struct store_row *r)
     if (table_recreated(s, rc))
         rc = put_once(s, r);
     return outcome(s, rc);
-}
-
-/* Reads up to limit rows into rows, their number into *n. Returns the
- * SQLite result: SQLITE_DONE, or an error with no row kept. */
-static int recent_once(struct store *s, const char *script, int limit, struct store_row *rows,
-                       int *n)
-{
-    sqlite3_stmt *st = script ? s->recent_script : s->recent_all;
-    sqlite3_bind_int(st, 1, limit);
-    if (script)
-        sqlite3_bind_text(st, 2, script, -1, SQLITE_STATIC);
-    int rc = SQLITE_DONE;
-    *n = 0;
-    while (*n < limit && (rc = step(s, st)) == SQLITE_ROW)
-        read_row(st, &rows[(*n)++]);
-    if (rc == SQLITE_ROW)
-        rc = SQLITE_DONE; /* limit reached */
-    if (rc != SQLITE_DONE) {
-        for (int i = 0; i < *n; i++)
-            store_row_free(&rows[i]);
-        *n = 0;
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
-}
-
-int store_recent(struct store *s, const char *script, int limit, struct store_row *rows)
-{
-    int n;
-    int rc = recent_once(s, script, limit, rows, &n);
-    if (table_recreated(s, rc))
-        rc = recent_once(s, script, limit, rows, &n);
-    rc = outcome(s, rc);
-    return rc == STORE_OK ? n : rc;
 }
 
 static int probe_once(struct store *s)

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "request.h"
+
 #define STORE_SCHEMA_VERSION 2
 
 /* Results of store calls.
@@ -39,9 +41,9 @@ struct store;
 /* One row. Text fields are owned by the row (free with store_row_free);
  * a NULL text means SQL NULL. */
 struct store_row {
-    char id[65];
-    char script[129];
-    char trigger[65];
+    char id[REQUEST_ID_MAX + 1];
+    char script[REQUEST_SCRIPT_MAX + 1];
+    char trigger[REQUEST_TRIGGER_MAX + 1];
     char status[16];
     int has_exit_code, exit_code;
     int has_signal, signal;      /* the signal that ended the process */
@@ -53,7 +55,7 @@ struct store_row {
     char *args_json;             /* JSON array of the args */
     int attempts;
     char worker[128];
-    char queue[65];
+    char queue[REQUEST_QUEUE_MAX + 1];
     char started_at[25];         /* "": NULL (never ran) */
     int64_t cpu_user_ms;         /* -1: NULL; usage from wait4 */
     int64_t cpu_sys_ms;
@@ -111,10 +113,7 @@ int store_get(struct store *s, const char *id, struct store_row *row);
  * of the same id). Returns STORE_OK, STORE_BUSY or STORE_FATAL. */
 int store_put(struct store *s, const struct store_row *row);
 
-/* Reads the latest rows, newest first, of one script (or all when script
- * is NULL). Returns the number read (<= limit) into rows, or STORE_BUSY or
- * STORE_FATAL. The caller frees each row. */
-int store_recent(struct store *s, const char *script, int limit, struct store_row *rows);
+/* (Lists of jobs are history.h's: a read-only connection of their own.) */
 
 /* Frees the texts of row and sets them to NULL. */
 void store_row_free(struct store_row *row);
