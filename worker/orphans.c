@@ -38,7 +38,7 @@ static const char *read_environ(pid_t pid, size_t *len)
  * Returns it (prefix included) with its length in *elen, or NULL. */
 static const char *find_entry(pid_t pid, const char *prefix, size_t *elen)
 {
-    size_t len, plen = strlen(prefix);
+    size_t len = 0, plen = strlen(prefix);
     const char *buf = read_environ(pid, &len);
     for (size_t i = 0; buf && i < len;) {
         size_t e = strnlen(buf + i, len - i);
