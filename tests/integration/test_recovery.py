@@ -48,8 +48,10 @@ class CrashTests(ArunTestCase):
         self.assertTrue(pid_alive(first), "PDEATHSIG does not reach grandchildren")
         self.start_worker(ARUN_HEARTBEAT_TTL="1s")
         self.assertEqual(self.wait_event(sub, "orphan-gc")["status"], "timeout")
+        # nothing else ends a `sleep 60` within the rerun's 1.5 s: the rerun
+        # killed it (how many processes it found depends on how far the
+        # first run's exit had gone, so the count is not asserted)
         self.assertFalse(pid_alive(first), "the first run's grandchild outlived its job")
-        self.assertIn("killed 1 processes left by an earlier run", self.worker_log(1))
 
     def test_same_id_twice_at_once_runs_once(self):
         self.start_worker(ARUN_CONCURRENCY=2)
