@@ -34,6 +34,7 @@ struct http_settings {
     int64_t timeout_ms;       /* a connection's read/write timeout */
     int64_t keepalive_ms;     /* SSE comment interval */
     int64_t redis_timeout_ms; /* bound of one blocking Redis call */
+    const char *history_group; /* the follower's consumer group; "off": none */
 };
 
 struct app {
@@ -47,6 +48,8 @@ struct app {
     struct sse_hub *sse;
     struct events_feed *events;
     struct mcp_route *mcp;     /* /mcp (mcp_route.h) */
+    struct store *follow_store; /* the follower's read-write handle on ARUN_DB */
+    struct follow *follow;     /* every host's jobs into ARUN_DB (follow.h) */
 };
 
 /* The history reader, opened on first use (the database may not exist

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -22,6 +23,7 @@
 #include "events.h"
 #include "history.h"
 #include "jobs.h"
+#include "follow.h"
 #include "log.h"
 #include "metrics.h"
 #include "misc.h"
@@ -59,6 +61,9 @@ static const struct config_option options[] = {
      3600000, "DURATION", "interval of the keep-alive comment on event streams"},
     {"redis-timeout", 0, "ARUN_HTTP_REDIS_TIMEOUT", CONFIG_DURATION, S(redis_timeout_ms), "2s",
      100, 60000, "DURATION", "bound of one Redis call made while answering a request"},
+    {"history-group", 0, "ARUN_HTTP_HISTORY_GROUP", CONFIG_STRING, S(history_group), "", 0, 0,
+     "NAME", "consumer group in which every host's finished jobs are copied into ARUN_DB "
+     "(default: history:HOSTNAME; \"off\": only this host's database is shown)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -110,6 +115,37 @@ static void ensure_db(const char *path)
     if (!s)
         log_warn("cannot create the database %s: %s", path, err);
     store_close(s);
+}
+
+/* One history for all hosts: a follower of P:stream:events records every
+ * host's finished jobs in ARUN_DB (common/follow.h), so the API and the
+ * page show them all. One consumer group per database: by default
+ * "history:" + this host's name. Returns 0, or -1 (logged). */
+static int start_follower(struct app *a)
+{
+    const char *group = a->cfg.history_group;
+    if (group && strcmp(group, "off") == 0)
+        return 0;
+    char host[64] = "host", def[FOLLOW_NAME_MAX];
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    for (char *c = host; *c; c++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *c))
+            *c = '-';
+    snprintf(def, sizeof def, "history:%s", host);
+    char err[256];
+    if (!(a->follow_store = store_open(a->cfg.db, 1000, err))) {
+        log_error("history follower: %s", err);
+        return -1;
+    }
+    struct follow_options fo = {.prefix = a->cfg.prefix, .group = group && *group ? group : def,
+                                .consumer = host};
+    char ferr[128];
+    if (!(a->follow = follow_new(a->base, &a->rurl, a->follow_store, &fo, ferr))) {
+        log_error("history follower (--history-group %s): %s", fo.group, ferr);
+        return -1;
+    }
+    return 0;
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -178,6 +214,8 @@ int main(int argc, char **argv)
     if (whitelist_load(&a.wl, a.cfg.scripts_dir) < 0)
         log_warn("cannot read the scripts folder %s", a.cfg.scripts_dir);
     ensure_db(a.cfg.db);
+    if (start_follower(&a) < 0)
+        goto out;
     a.sse = sse_hub_new(a.base, a.server, (int)a.cfg.max_streams, (int)a.cfg.keepalive_ms);
     a.events = a.sse ? events_feed_new(&a) : NULL;
     if (!a.events || app_routes(&a) < 0) {
@@ -195,6 +233,8 @@ int main(int argc, char **argv)
     event_base_dispatch(a.base);
     rc = 0;
 out:
+    follow_free(a.follow);        /* before its store */
+    store_close(a.follow_store);
     mcp_route_free(a.mcp);        /* its sessions' streams, before the hub */
     sse_hub_free(a.sse);          /* streams first: their owners are the feeds */
     events_feed_free(a.events);

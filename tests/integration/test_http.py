@@ -381,3 +381,35 @@ def _streams(tc):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestEveryHostsHistory(HttpTestCase):
+    """One history for all hosts: arun-http follows the completion stream
+    and records, in its own database, the jobs that workers with other
+    databases (other hosts) ran."""
+
+    def test_jobs_of_a_worker_on_another_database_are_listed(self):
+        sub = self.subscribe()
+        other_db = os.path.join(self.tmp, "other-host.db")
+        self.start_http()  # on self.db; no worker writes it
+        self.start_worker(ARUN_DB=other_db)
+        self.push({"id": "elsewhere-1", "script": "echo", "args": ["far"]})
+        self.assertEqual(self.wait_event(sub, "elsewhere-1")["status"], "success")
+
+        def listed():
+            st, _, body = self.request("GET", "/api/analytics/jobs")
+            return st == 200 and [j for j in body["jobs"] if j["id"] == "elsewhere-1"]
+        job = wait_for(listed, 15, what="the other host's job in arun-http's history")[0]
+        self.assertEqual(job["status"], "success")
+        st, _, full = self.request("GET", "/api/analytics/jobs/elsewhere-1")
+        self.assertEqual(st, 200)
+        self.assertIn("far", full["stdout"])
+        self.assertEqual(self.row("elsewhere-1")["status"], "success")  # in self.db
+
+    def test_history_group_off(self):
+        sub = self.subscribe()
+        self.start_http("--history-group", "off")
+        self.start_worker(ARUN_DB=os.path.join(self.tmp, "other-host.db"))
+        self.push({"id": "elsewhere-2", "script": "echo"})
+        self.wait_event(sub, "elsewhere-2")
+        self.assertEqual(self.r("XINFO", "GROUPS", self.key("stream", "events")), [])
