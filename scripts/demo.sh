@@ -3,7 +3,9 @@
 # Redis when ARUN_REDIS_URL is not set (AOF on, in var/redis), starts a
 # worker, submits real analytics jobs through Redis with arun-submit --wait
 # (load the demo trading data, then analyses), shows their results and the
-# run history from SQLite, and stops what it started.
+# run history from SQLite, lets arun-cron fire a schedule and arun-webhook
+# POST the completion events (signed) to a local receiver, and stops what it
+# started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -41,6 +43,27 @@ worker=$!
 pids=("$worker" "${pids[@]}") # the worker stops before Redis
 echo "== arun-worker running (pid $worker, log var/worker.log, database $ARUN_DB)"
 
+# a local receiver for arun-webhook: prints each POST it gets
+recv_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+/usr/bin/python3 -u - "$recv_port" >var/receiver.log 2>&1 <<'PY' &
+import json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class Hook(BaseHTTPRequestHandler):
+    def do_POST(self):
+        ev = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        print("   POST %s  webhook-id=%s  %s %s  signature %s..." % (self.path, self.headers["webhook-id"],
+              ev.get("script"), ev.get("status"), self.headers.get("webhook-signature", "")[:16]))
+        self.send_response(204); self.end_headers()
+    def log_message(self, *a): pass
+HTTPServer(("127.0.0.1", int(sys.argv[1])), Hook).serve_forever()
+PY
+pids=("$!" "${pids[@]}")
+ARUN_WEBHOOK_URLS="http://127.0.0.1:$recv_port/arun-events" ARUN_WEBHOOK_ALLOW_PRIVATE=1 \
+  ARUN_WEBHOOK_SECRET="whsec_$(head -c 24 /dev/urandom | base64)" \
+  build/webhook/arun-webhook 2>var/webhook.log &
+pids=("$!" "${pids[@]}")
+echo "== arun-webhook relaying completion events to a receiver on 127.0.0.1:$recv_port (log var/webhook.log)"
+
 submit() { build/producer/arun-submit --trigger demo "$@"; }
 
 echo; echo "== arun-submit --wait db_loader   (loads the demo trading history)"
@@ -71,6 +94,26 @@ print("   %-22s %-8s %5s ms  (%s)" % (row + (sys.argv[1],)) if row else "   %s: 
 PY
 done
 
+echo; echo "== arun-cron: a schedule (var/schedule) firing regime every 5 s, each fire once"
+printf '# NAME  SPEC  SCRIPT [ARG...]\nregime-demo  @every 5s  regime\n' >var/schedule
+build/cron/arun-cron --check var/schedule | sed 's/^/   /'
+build/cron/arun-cron --schedule var/schedule 2>var/cron.log &
+pids=("$!" "${pids[@]}")
+/usr/bin/python3 - <<'PY'
+import os, sqlite3, time
+db = sqlite3.connect(os.environ["ARUN_DB"], timeout=10)
+for _ in range(300):
+    rows = db.execute("SELECT id, status FROM analytics_jobs WHERE trigger_type='scheduled' AND status!='running' ORDER BY id").fetchall()
+    if len(rows) >= 2: break
+    time.sleep(0.1)
+for r in rows: print("   %s  %s" % r)
+PY
+
+echo; echo "== webhooks received (var/receiver.log)"
+sleep 1
+if [ -s var/receiver.log ]; then tail -n 8 var/receiver.log; else
+  echo "   none: this worker does not write the durable stream P:stream:events yet"; fi
+
 echo; echo "== run history (latest 12 rows of analytics_jobs in $ARUN_DB)"
 /usr/bin/python3 - <<'PY'
 import os, sqlite3
@@ -78,4 +121,4 @@ db = sqlite3.connect(os.environ["ARUN_DB"])
 for r in db.execute("SELECT created_at, script, trigger_type, status, exit_code, duration_ms FROM analytics_jobs ORDER BY created_at DESC LIMIT 12"):
     print("   %s  %-22s %-7s %-8s exit=%-4s %6s ms" % tuple("-" if v is None else v for v in r))
 PY
-echo; echo "== done: stopping the worker (SIGTERM drains) and the Redis it started"
+echo; echo "== done: stopping arun-cron, arun-webhook, the receiver, the worker (SIGTERM drains) and the Redis it started"

@@ -4,12 +4,12 @@
 # Does nothing when everything is already installed.
 set -euo pipefail
 pkgs=(gcc make cmake pkg-config libhiredis-dev libevent-dev libjansson-dev libsqlite3-dev
-      redis-server python3)
+      libcurl4-openssl-dev libssl-dev redis-server python3)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(libcmocka-dev docker-compose)
+  pkgs+=(libcmocka-dev docker-compose nodejs npm)
 fi
 if [ "${1:-}" = "--ci" ]; then
-  pkgs+=(libcmocka-dev docker-compose valgrind clang)
+  pkgs+=(libcmocka-dev docker-compose nodejs npm valgrind clang)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
