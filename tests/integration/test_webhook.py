@@ -308,6 +308,25 @@ class TestRelays(WebhookCase):
         wait_for(lambda: len(self.recv.got()) == 6, 10, what="the events appended while down")
         self.assertEqual(self.recv.ids(), ["before"] + ["while-down-%d" % i for i in range(5)])
 
+    def test_killed_relay_restarted_takes_up_its_own_entries(self):
+        url = self.recv.url("/hang")
+        p = self.start_relay(ARUN_WEBHOOK_URLS=url, ARUN_WEBHOOK_CONSUMER="host-a",
+                             ARUN_WEBHOOK_TIMEOUT="60s", ARUN_WEBHOOK_CONCURRENCY="1")
+        ids = ["mine-%d" % i for i in range(5)]
+        for jid in ids:
+            self.xadd(event(jid))
+        wait_for(lambda: self.pending() == 5 and self.recv.got(), 10, what="five held, one sent")
+        p.send_signal(signal.SIGKILL)  # mid-delivery
+        p.wait()
+        self.recv.release()
+        killed_at = time.time()
+        # same name, default claim time (60 s): its own pending entries are
+        # re-read at start, not waited for
+        self.start_relay(ARUN_WEBHOOK_URLS=url, ARUN_WEBHOOK_CONSUMER="host-a")
+        wait_for(lambda: self.pending() == 0, 15, what="the restarted relay finishing")
+        after = sorted(r["headers"]["webhook-id"] for r in self.recv.got() if r["time"] > killed_at)
+        self.assertEqual(after, ids)
+
     def test_acknowledged_event_is_not_delivered_again(self):
         url = self.recv.url("/ok")
         self.start_relay(ARUN_WEBHOOK_URLS=url, ARUN_WEBHOOK_CONSUMER="x1")
