@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "parse.h"
+#include "request.h"
+
 #define SCHEDULE_LINE_MAX 4096
 #define SCHEDULE_MAX_TOKENS 1030
 
@@ -106,8 +109,14 @@ static int parse_entry(char **tok, int n, int line, struct schedule_entry *e,
     return 0;
 }
 
+/* What the settings lines say for the entries that follow them. */
+struct schedule_defaults {
+    int catchup;
+    int64_t timeout_ms;
+};
+
 /* Handles a KEY=VALUE line. Returns 0 or -1 with err set. */
-static int parse_setting(char *tok, int line, struct schedule *out, int *catchup,
+static int parse_setting(char *tok, int line, struct schedule *out, struct schedule_defaults *d,
                          const char *tzdir, char err[SCHEDULE_ERR_MAX])
 {
     char *eq = strchr(tok, '=');
@@ -124,10 +133,18 @@ static int parse_setting(char *tok, int line, struct schedule *out, int *catchup
     if (strcmp(tok, "CATCHUP") == 0) {
         if (strcmp(value, "one") != 0 && strcmp(value, "none") != 0)
             return fail(err, line, "CATCHUP= is one or none", value);
-        *catchup = strcmp(value, "one") == 0;
+        d->catchup = strcmp(value, "one") == 0;
         return 0;
     }
-    return fail(err, line, "unknown setting (TZ=, CATCHUP=)", tok);
+    if (strcmp(tok, "TIMEOUT") == 0) {
+        int64_t ms;
+        if (parse_duration_ms(value, &ms) < 0 || ms < REQUEST_TIMEOUT_MIN_MS ||
+            ms > REQUEST_TIMEOUT_MAX_MS)
+            return fail(err, line, "TIMEOUT= is a duration up to 24h (500ms, 30s, 5m, 1h)", value);
+        d->timeout_ms = ms;
+        return 0;
+    }
+    return fail(err, line, "unknown setting (TZ=, CATCHUP=, TIMEOUT=)", tok);
 }
 
 int schedule_parse(const char *text, const char *tzdir, struct schedule *out,
@@ -136,7 +153,8 @@ int schedule_parse(const char *text, const char *tzdir, struct schedule *out,
     memset(out, 0, sizeof *out);
     snprintf(out->tz, sizeof out->tz, "UTC");
     size_t cap = 0;
-    int catchup = 0, line = 0, rc = 0;
+    struct schedule_defaults defaults = {0, REQUEST_TIMEOUT_DEFAULT_MS};
+    int line = 0, rc = 0;
     char buf[SCHEDULE_LINE_MAX];
     char *tok[SCHEDULE_MAX_TOKENS];
     for (const char *p = text; *p && rc == 0;) {
@@ -160,7 +178,7 @@ int schedule_parse(const char *text, const char *tzdir, struct schedule *out,
         if (n == 0 || tok[0][0] == '#')
             continue;
         if (n == 1 && strchr(tok[0], '=')) {
-            rc = parse_setting(tok[0], line, out, &catchup, tzdir, err);
+            rc = parse_setting(tok[0], line, out, &defaults, tzdir, err);
             continue;
         }
         if (n >= SCHEDULE_MAX_TOKENS) {
@@ -183,7 +201,8 @@ int schedule_parse(const char *text, const char *tzdir, struct schedule *out,
         }
         struct schedule_entry *e = &out->entries[out->n++];
         memset(e, 0, sizeof *e);
-        e->catchup = catchup;
+        e->catchup = defaults.catchup;
+        e->timeout_ms = defaults.timeout_ms;
         rc = parse_entry(tok, n, line, e, err);
         for (size_t i = 0; rc == 0 && i + 1 < out->n; i++)
             if (strcmp(out->entries[i].name, e->name) == 0)

@@ -11,11 +11,14 @@
  *   CATCHUP=one     the entries after it ask for one catch-up run of the
  *                   latest fire time missed while no instance ran;
  *   CATCHUP=none    (the default) back to skipping missed fires.
+ *   TIMEOUT=DURATION  the timeout_ms of the requests of the entries after
+ *                   it (500ms, 30s, 5m, 1h; at most 24h); default 5m.
  */
 #ifndef ARUN_SCHEDULE_H
 #define ARUN_SCHEDULE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cronspec.h"
 
@@ -33,6 +36,7 @@ struct schedule_entry {
     char **args;          /* nargs strings, owned */
     size_t nargs;
     int catchup;          /* 1: one catch-up run after downtime */
+    int64_t timeout_ms;   /* the request's timeout_ms */
     int line;             /* 1-based line in the file */
 };
 

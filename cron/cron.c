@@ -125,7 +125,8 @@ static int check(const char *path)
         printf("%s  %s  %s", e->name, e->spec_text, e->script);
         for (size_t a = 0; a < e->nargs; a++)
             printf(" %s", e->args[a]);
-        printf("%s\n", e->catchup ? "   (CATCHUP=one)" : "");
+        printf("   (timeout %lld ms%s)\n", (long long)e->timeout_ms,
+               e->catchup ? ", CATCHUP=one" : "");
         int64_t t = now;
         for (int k = 0; k < CRON_CHECK_FIRES && (t = cronspec_next(&e->spec, t)) >= 0; k++) {
             char utc[32], local[48];

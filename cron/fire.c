@@ -75,7 +75,7 @@ int fire_enqueue(struct fire_conn *fc, const struct schedule_entry *e, int64_t t
         log_error("entry %s: cannot build its job id or keys", e->name);
         return -1;
     }
-    char *req = request_build(id, e->script, e->args, e->nargs, REQUEST_TIMEOUT_DEFAULT_MS,
+    char *req = request_build(id, e->script, e->args, e->nargs, e->timeout_ms,
                               "scheduled", "default");
     if (!req) {
         log_error("entry %s: cannot build the request (arguments not UTF-8?)", e->name);

@@ -107,7 +107,7 @@ class TestCheck(CronCase):
 
 class TestFiring(CronCase):
     def test_three_instances_enqueue_each_fire_once(self):
-        self.write("beat @every 1s echo a b\ntwo @every 2s echo\n")
+        self.write("beat @every 1s echo a b\nTIMEOUT=2h\ntwo @every 2s echo\n")
         for _ in range(3):
             self.start_cron()
         wait_for(lambda: len(self.fires("beat")) >= 10, 30, every=0.2, what="10 s of fires")
@@ -124,6 +124,9 @@ class TestFiring(CronCase):
         self.assertIn(req["script"], ("echo",))
         beat_req = next(q for q in self.queued() if q["id"].startswith("cron:beat:"))
         self.assertEqual(beat_req["args"], ["a", "b"])
+        self.assertEqual(beat_req["timeout_ms"], 300000)
+        two_req = next(q for q in self.queued() if q["id"].startswith("cron:two:"))
+        self.assertEqual(two_req["timeout_ms"], 7200000)
 
     def test_killed_instance_replaced_by_another(self):
         self.write("beat @every 1s echo\n")

@@ -200,7 +200,7 @@ static void test_schedule_file(void **state)
     const char *text = "# comment\n\nTZ=Europe/Berlin\n"
                        "nightly-calibration  30 2 * * *     calibration --bins 10\r\n"
                        "regime-hourly        @hourly         regime\n"
-                       "CATCHUP=one\n"
+                       "CATCHUP=one\nTIMEOUT=2h\n"
                        "heartbeat\t@every 30s\tholly_rules\n";
     struct schedule s;
     char err[SCHEDULE_ERR_MAX] = "";
@@ -215,6 +215,8 @@ static void test_schedule_file(void **state)
     assert_string_equal(s.entries[0].args[1], "10");
     assert_int_equal(s.entries[0].line, 4);
     assert_int_equal(s.entries[0].catchup, 0);
+    assert_int_equal(s.entries[0].timeout_ms, 300000);
+    assert_int_equal(s.entries[2].timeout_ms, 7200000);
     assert_int_equal(s.entries[1].nargs, 0);
     assert_string_equal(s.entries[2].spec_text, "@every 30s");
     assert_int_equal(s.entries[2].spec.every_s, 30);
@@ -254,6 +256,8 @@ static void test_schedule_refusals(void **state)
     expect_bad_file("TZ=../../etc/passwd\n", "unknown time zone");
     expect_bad_file("FOO=1\n", "unknown setting");
     expect_bad_file("CATCHUP=all\n", "CATCHUP= is one or none");
+    expect_bad_file("TIMEOUT=25h\n", "TIMEOUT= is a duration");
+    expect_bad_file("TIMEOUT=soon\n", "TIMEOUT= is a duration");
     expect_bad_file("\n\n# x\nfeb 0 0 30 2 * x\n", "line 4: the day-of-month never occurs");
     char err[SCHEDULE_ERR_MAX];
     struct schedule s;
