@@ -181,6 +181,24 @@ class TestFiring(CronCase):
         self.assertEqual(rows[0]["script"], "echo")
 
 
+class TestRedisRestart(CronCase):
+    restarts_redis = True
+
+    def test_fires_resume_after_a_redis_restart(self):
+        self.write("beat @every 1s echo\n")
+        self.start_cron()
+        wait_for(lambda: len(self.fires("beat")) >= 2, 10, every=0.2, what="fires")
+        self.r.close()
+        self.server.stop()
+        self.server.start()
+        self.r = type(self.r)(self.server.port)
+        n = len(self.fires("beat"))
+        wait_for(lambda: len(self.fires("beat")) >= n + 2, 20, every=0.2, what="fires again")
+        fires = self.fires("beat")
+        self.assertEqual(len(fires), len(set(fires)))
+        self.assertIsNone(self.crons[0].poll())
+
+
 class TestOracle(unittest.TestCase):
     def test_fire_times_match_cron_parser(self):
         why = npm_ready()

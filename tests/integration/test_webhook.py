@@ -340,6 +340,24 @@ class TestRelays(WebhookCase):
         self.assertEqual(len(self.recv.got()), 20)
 
 
+class TestRedisRestart(WebhookCase):
+    restarts_redis = True
+
+    def test_relay_rides_out_a_redis_restart(self):
+        self.start_relay(ARUN_WEBHOOK_URLS=self.recv.url("/ok"))
+        self.xadd(event("before-restart"))
+        wait_for(lambda: self.recv.got(), 10, what="the first delivery")
+        wait_for(lambda: self.pending() == 0, 10, what="acknowledged")
+        self.r.close()
+        self.server.stop()
+        self.server.start()  # same port, AOF: the stream and the group survive
+        self.r = type(self.r)(self.server.port)
+        self.xadd(event("after-restart"))
+        wait_for(lambda: len(self.recv.got()) == 2, 20, what="the delivery after the restart")
+        self.assertEqual(self.recv.ids(), ["before-restart", "after-restart"])
+        self.assertIsNone(self.relays[0].poll())
+
+
 class TestWithWorker(WebhookCase):
     def test_worker_events_reach_the_endpoint(self):
         """Needs the worker's XADD to P:stream:events (second stage)."""
