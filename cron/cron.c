@@ -153,24 +153,21 @@ static void prime(struct cron *cr, size_t i, int64_t now)
     cr->next[i] = cronspec_next(&e->spec, rc == 1 && last < now ? last : now - 1);
 }
 
-/* Handles entry i's due fires. Returns -1 when Redis failed (retry soon). */
+/* Handles entry i's due fires: first those too old to enqueue (skipped,
+ * logged, and the latest one caught up when the entry asks), then the
+ * on-time ones, in order, so the catch-up is never refused for being older
+ * than a fire just enqueued. Returns -1 when Redis failed (retry soon). */
 static int run_entry(struct cron *cr, size_t i, int64_t now)
 {
     const struct schedule_entry *e = &cr->sched.entries[i];
     int64_t grace = cr->cfg.grace_ms / 1000, skipped = 0, first_skipped = -1, last_skipped = -1;
-    while (cr->next[i] >= 0 && cr->next[i] <= now) {
+    while (cr->next[i] >= 0 && cr->next[i] <= now && now - cr->next[i] > grace) {
         int64_t t = cr->next[i];
-        if (now - t > grace) {
-            if (skipped++ == 0)
-                first_skipped = t;
-            last_skipped = t;
-            cr->next[i] = skipped < CRON_SKIP_WALK_MAX ? cronspec_next(&e->spec, t)
-                                                       : cronspec_next(&e->spec, now - grace - 1);
-            continue;
-        }
-        if (fire_enqueue(&cr->fc, e, t) < 0)
-            return -1;
-        cr->next[i] = cronspec_next(&e->spec, t);
+        if (skipped++ == 0)
+            first_skipped = t;
+        last_skipped = t;
+        cr->next[i] = skipped < CRON_SKIP_WALK_MAX ? cronspec_next(&e->spec, t)
+                                                   : cronspec_next(&e->spec, now - grace - 1);
     }
     if (skipped) {
         char a[32], b[32];
@@ -186,6 +183,11 @@ static int run_entry(struct cron *cr, size_t i, int64_t now)
         if (fire_enqueue(&cr->fc, e, cr->catchup[i]) < 0)
             return -1;
         cr->catchup[i] = -1;
+    }
+    while (cr->next[i] >= 0 && cr->next[i] <= now) {
+        if (fire_enqueue(&cr->fc, e, cr->next[i]) < 0)
+            return -1;
+        cr->next[i] = cronspec_next(&e->spec, cr->next[i]);
     }
     return 0;
 }
