@@ -46,9 +46,9 @@ struct cronspec {
  * (e.g. day 30 of February) is refused. */
 int cronspec_parse(const char *text, struct cronspec *out, char err[CRONSPEC_ERR_MAX]);
 
-/* Returns the first fire time strictly after `after` (Unix seconds), in the
- * process's current time zone, or -1 when there is none within
- * CRONSPEC_HORIZON_S. */
+/* Returns the first fire time strictly after `after` (Unix seconds, from
+ * -1 on: fire times before 1970 are not representable), in the process's
+ * current time zone, or -1 when there is none within CRONSPEC_HORIZON_S. */
 int64_t cronspec_next(const struct cronspec *c, int64_t after);
 
 #endif

@@ -74,6 +74,8 @@ static int fail(char err[SCHEDULE_ERR_MAX], int line, const char *what, const ch
 static int parse_entry(char **tok, int n, int line, struct schedule_entry *e,
                        char err[SCHEDULE_ERR_MAX])
 {
+    if (n < 3)
+        return fail(err, line, "an entry is NAME SPEC SCRIPT [ARG...]", NULL);
     if (!schedule_name_valid(tok[0]))
         return fail(err, line, "a name is 1-32 of A-Za-z0-9._-", tok[0]);
     snprintf(e->name, sizeof e->name, "%s", tok[0]);

@@ -249,6 +249,8 @@ static void test_schedule_refusals(void **state)
     expect_bad_file("bad/name @hourly x\n", "line 1: a name is");
     expect_bad_file("012345678901234567890123456789012 @hourly x\n", "line 1: a name is");
     expect_bad_file("a @hourly\n", "line 1: an entry is NAME SPEC SCRIPT");
+    expect_bad_file("a @hourly x\nlonely\n", "line 2: an entry is NAME SPEC SCRIPT");
+    expect_bad_file("@hourly\n", "line 1: an entry is NAME SPEC SCRIPT");
     expect_bad_file("a 1 2 3 4 5\n", "line 1: an entry is NAME SPEC SCRIPT");
     expect_bad_file("a @hourly ../x\n", "line 1: not a script name");
     expect_bad_file("a @hourly x\nTZ=UTC\n", "line 2: TZ= must come before");
