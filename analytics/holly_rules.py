@@ -53,11 +53,16 @@ def run(args):
     total = summarize([r[1] for r in rows])
     filters = alerts.filters_used(args)
     summary = ["%d alerts%s" % (len(rows), (" (filters: %s)" % filters) if filters else "")]
-    summary.append("%-24s %6s %7s %8s %8s %9s" % ("strategy", "n", "win", "avg", "median", "expect"))
+    # the expectancy per alert equals the average return, so the table
+    # shows it in R (units of the average loss) and the profit factor,
+    # which say how the edge compares with the risk taken
+    summary.append("%-24s %6s %7s %8s %8s %7s %6s" % ("strategy", "n", "win", "avg", "median",
+                                                       "exp R", "PF"))
+    num = lambda v, nd: "-" if v is None else "%.*f" % (nd, v)
     for r in table:
-        summary.append("%-24s %6d %7s %8s %8s %9s" % (
+        summary.append("%-24s %6d %7s %8s %8s %7s %6s" % (
             r["strategy"][:24], r["count"], pct(r["win_rate"], 1), pct(r["avg_return"], 3),
-            pct(r["median_return"], 3), pct(r["expectancy"], 3)))
+            pct(r["median_return"], 3), num(r["expectancy_r"], 2), num(r["profit_factor"], 2)))
     return {"filters": filters, "overall": total, "strategies": table}, summary
 
 

@@ -9,8 +9,40 @@
 #include <string.h>
 
 #include "parse.h"
+#include "request.h"
 
 #define CONFIG_MAX_OPTIONS 64
+
+/* Checks a CONFIG_NAMES value: returns the number of names, or -1. */
+static int64_t count_names(const char *value)
+{
+    int64_t n = 0;
+    for (const char *p = value;; n++) {
+        size_t len = strcspn(p, ",");
+        char name[REQUEST_QUEUE_MAX + 1];
+        if (len == 0 || len > REQUEST_QUEUE_MAX)
+            return -1;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        if (!request_queue_valid(name))
+            return -1;
+        if (!p[len])
+            return n + 1;
+        p += len + 1;
+    }
+}
+
+static int is_choice(const struct config_option *o, const char *value)
+{
+    size_t n = strlen(value);
+    for (const char *c = o->metavar; c && *c;) {
+        size_t len = strcspn(c, "|");
+        if (len == n && n && memcmp(c, value, n) == 0)
+            return 1;
+        c += len + (c[len] == '|');
+    }
+    return 0;
+}
 
 /* Stores one textual value into its field. Returns 0 or -1 with err set;
  * source names where the value came from, for the message. */
@@ -21,6 +53,22 @@ static int set_value(const struct config_option *o, void *settings, const char *
     int64_t v = 0;
     switch (o->type) {
     case CONFIG_STRING:
+        *(const char **)field = value;
+        return 0;
+    case CONFIG_NAMES:
+        v = count_names(value);
+        if (v < 0 || v < o->min || (o->max && v > o->max)) {
+            snprintf(err, 256, "%s: '%s' is not a comma-separated list of names (each 1-64 of "
+                     "A-Za-z0-9._:-, none empty)", source, value);
+            return -1;
+        }
+        *(const char **)field = value;
+        return 0;
+    case CONFIG_CHOICE:
+        if (!is_choice(o, value)) {
+            snprintf(err, 256, "%s: '%s' is not one of %s", source, value, o->metavar);
+            return -1;
+        }
         *(const char **)field = value;
         return 0;
     case CONFIG_FLAG:
@@ -41,6 +89,22 @@ static int set_value(const struct config_option *o, void *settings, const char *
             return -1;
         }
         break;
+    case CONFIG_DURATION_S: {
+        /* a bare number is seconds here (ARUN_RESULT_TTL=86400) */
+        int bare = *value && strspn(value, "0123456789") == strlen(value);
+        int64_t ms = 0;
+        int ok = bare ? parse_int_range(value, o->min, o->max, &v) == 0
+                      : parse_duration_ms(value, &ms) == 0 && ms % 1000 == 0;
+        if (!bare)
+            v = ms / 1000;
+        if (!ok || v < o->min || v > o->max) {
+            snprintf(err, 256, "%s: '%s' is not a duration in whole seconds from %llds to "
+                     "%llds (e.g. 3600, 90s, 15m, 24h)", source, value, (long long)o->min,
+                     (long long)o->max);
+            return -1;
+        }
+        break;
+    }
     }
     *(int64_t *)field = v;
     return 0;
@@ -114,28 +178,57 @@ int config_parse(const struct config_option *opts, size_t n, void *settings, int
     return CONFIG_OK;
 }
 
+int config_usage_error(const char *prog, const char *err)
+{
+    fprintf(stderr, "%s: %s\nTry '%s --help'.\n", prog, err, prog);
+    return 2;
+}
+
+/* Writes text wrapped at CONFIG_WIDTH columns, continuation lines
+ * indented by indent; col is where the cursor already is. */
+#define CONFIG_WIDTH 79
+static void print_wrapped(FILE *f, const char *text, int col, int indent)
+{
+    for (const char *p = text; *p;) {
+        while (*p == ' ')
+            p++;
+        int len = (int)strcspn(p, " ");
+        if (col > indent && col + 1 + len > CONFIG_WIDTH) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', f);
+            col++;
+        }
+        fprintf(f, "%.*s", len, p);
+        col += len;
+        p += len;
+    }
+    fputc('\n', f);
+}
+
 void config_print_options(FILE *f, const struct config_option *opts, size_t n)
 {
+    enum { FLAG_COL = 32 };
     for (size_t i = 0; i < n; i++) {
         const struct config_option *o = &opts[i];
-        char flag[96];
-        if (o->short_name)
-            snprintf(flag, sizeof flag, "-%c, --%s%s%s", o->short_name, o->name,
-                     o->metavar ? " " : "", o->metavar ? o->metavar : "");
-        else
-            snprintf(flag, sizeof flag, "    --%s%s%s", o->name, o->metavar ? " " : "",
-                     o->metavar ? o->metavar : "");
-        fprintf(f, "  %-30s %s", flag, o->help);
-        if (o->env || o->def) {
-            fprintf(f, " [");
-            if (o->env)
-                fprintf(f, "$%s", o->env);
-            if (o->def)
-                fprintf(f, "%sdefault: %s", o->env ? ", " : "", o->def);
-            fprintf(f, "]");
+        char flag[128], text[512];
+        snprintf(flag, sizeof flag, "%s%c%s--%s%s%s", o->short_name ? "-" : " ",
+                 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
+                 o->metavar ? " " : "", o->metavar ? o->metavar : "");
+        int len = snprintf(text, sizeof text, "%s", o->help);
+        if (o->env || o->def)
+            snprintf(text + len, sizeof text - (size_t)len, " [%s%s%s%s]",
+                     o->env ? "$" : "", o->env ? o->env : "",
+                     o->def ? (o->env ? ", default: " : "default: ") : "", o->def ? o->def : "");
+        int col = fprintf(f, "  %s", flag);
+        if (col >= FLAG_COL) {
+            fprintf(f, "\n%*s", FLAG_COL, "");
+        } else {
+            fprintf(f, "%*s", FLAG_COL - col, "");
         }
-        fprintf(f, "\n");
+        print_wrapped(f, text, FLAG_COL, FLAG_COL);
     }
-    fprintf(f, "  %-30s %s\n  %-30s %s\n", "-h, --help", "show this help and exit",
-            "-V, --version", "show the version and exit");
+    fprintf(f, "  %-*s%s\n  %-*s%s\n", FLAG_COL - 2, "-h, --help", "show this help and exit",
+            FLAG_COL - 2, "-V, --version", "show the version and exit");
 }

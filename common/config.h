@@ -17,6 +17,13 @@ enum config_type {
     CONFIG_INT,      /* int64_t in [min, max] */
     CONFIG_DURATION, /* int64_t milliseconds in [min, max]: "500ms", "30s", "5m", "1h" */
     CONFIG_FLAG,     /* int, set to 1 by the flag; takes no value */
+    CONFIG_DURATION_S, /* int64_t whole seconds in [min, max]: a bare number is seconds,
+                        * or "90s", "15m", "1h", "1500ms" is refused (not whole) */
+    CONFIG_NAMES,    /* const char *: comma-separated names, each 1-64 of A-Za-z0-9._:-,
+                      * none empty ("high,,default" is refused), at most min..max names
+                      * (0 for max: no bound) */
+    CONFIG_CHOICE,   /* const char *: one of the choices that metavar lists, separated
+                      * by '|' ("debug|info|warn|error"), exactly */
 };
 
 struct config_option {
@@ -39,6 +46,10 @@ enum { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2, CONFIG_ERROR = -1 };
  * CONFIG_ERROR with a one-line reason in err. */
 int config_parse(const struct config_option *opts, size_t n, void *settings, int argc,
                  char **argv, int *first_arg, char err[256]);
+
+/* Prints "PROG: ERR" and "Try 'PROG --help'." on stderr (a usage error
+ * is one line, not the whole help) and returns 2, the usage exit code. */
+int config_usage_error(const char *prog, const char *err);
 
 /* Prints the options part of a usage text: flag, variable, default, help. */
 void config_print_options(FILE *f, const struct config_option *opts, size_t n);

@@ -11,11 +11,37 @@
 #include "b64.h"
 #include "utf8.h"
 
+/* lenient decoding (dead_unbase64 skips what is not base64) */
+static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 char *dead_base64(const unsigned char *in, size_t n)
 {
     char *out = malloc(B64_ENCODED_SIZE(n));
     if (out)
         b64_encode(in, n, out);
+    return out;
+}
+
+char *dead_unbase64(const char *in, size_t *out_len)
+{
+    size_t n = strlen(in), o = 0;
+    char *out = malloc(n / 4 * 3 + 3);
+    if (!out)
+        return NULL;
+    unsigned v = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n && in[i] != '='; i++) {
+        const char *p = strchr(tab, in[i]);
+        if (!p)
+            continue;
+        v = (v << 6) | (unsigned)(p - tab);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (char)((v >> bits) & 0xff);
+        }
+    }
+    *out_len = o;
     return out;
 }
 

@@ -17,4 +17,9 @@ char *dead_envelope(const char *raw, size_t len, const char *reason, const char 
  * caller frees; NULL when out of memory. */
 char *dead_base64(const unsigned char *in, size_t n);
 
+/* Decodes base64 (RFC 4648; padding optional, other characters skipped)
+ * into a new buffer the caller frees, its length in *out_len; NULL when out
+ * of memory. The inverse of dead_base64, for requeueing a letter. */
+char *dead_unbase64(const char *in, size_t *out_len);
+
 #endif

@@ -1,29 +1,28 @@
 /*
  * arun-submit: the command-line producer. Pushes one job request onto a
- * Redis queue and, with --wait, follows it to its end: it subscribes to
- * the event channel before pushing (so the event cannot be missed), waits
- * for its job's event, reads P:result:ID and replays the job's output and
- * exit code. It needs only Redis, so it works from any host.
+ * Redis queue and, with --wait, follows it to its end (subscribed before
+ * the push, so the event cannot be missed), replaying the job's output
+ * and exit code; --cancel ID asks for a job to be cancelled. Everything
+ * that touches Redis is common/client.c; this file is options and output.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "client.h"
 #include "config.h"
 #include "record.h"
-#include "redis_url.h"
 #include "request.h"
 
-#define SUBMIT_CONNECT_TIMEOUT_S 5
-#define SUBMIT_RETRY_S 1
-
 /* exit codes besides the job's own */
-enum { EXIT_REDIS = 1, EXIT_USAGE = 2, EXIT_TIMEOUT = 124, EXIT_REFUSED = 125 };
+enum {
+    EXIT_REDIS = 1,
+    EXIT_USAGE = 2,
+    EXIT_WAIT_TIMEOUT = 75, /* EX_TEMPFAIL: the job is still queued or running */
+};
 
 struct submit_settings {
     const char *redis_url;
@@ -31,7 +30,10 @@ struct submit_settings {
     const char *trigger;
     const char *queue;
     const char *id;
+    const char *cancel;
     int64_t timeout_ms;
+    int64_t wait_timeout_ms;
+    int64_t result_ttl_s;
     int wait;
     int json;
 };
@@ -49,85 +51,51 @@ static const struct config_option options[] = {
      "recorded as trigger_type (manual, api, scheduled, ...)"},
     {"queue", 'q', NULL, CONFIG_STRING, S(queue), "default", 0, 0, "NAME", "queue to push to"},
     {"id", 0, NULL, CONFIG_STRING, S(id), NULL, 0, 0, "ID",
-     "job id, 1-64 of A-Za-z0-9._:- (default: a new UUID)"},
+     "job id, 1-64 of A-Za-z0-9._:- (default: a new UUID); an id that exists attaches "
+     "when it is the same script and args, else is refused"},
+    {"cancel", 0, NULL, CONFIG_STRING, S(cancel), NULL, 0, 0, "ID",
+     "cancel job ID instead of submitting (with --wait, then wait for its end)"},
+    {"wait-timeout", 0, NULL, CONFIG_DURATION, S(wait_timeout_ms), NULL, 1, INT64_MAX / 2,
+     "DURATION", "with --wait, give up waiting after this long (exit 75; the job goes on)"},
     {"redis-url", 'r', "ARUN_REDIS_URL", CONFIG_STRING, S(redis_url), "redis://127.0.0.1:6379/0",
      0, 0, "URL", "redis://[:password@]host[:port][/db] or unix:///path"},
     {"prefix", 0, "ARUN_PREFIX", CONFIG_STRING, S(prefix), "arun", 0, 0, "PREFIX",
      "prefix of every Redis key and channel"},
+    {"result-ttl", 0, "ARUN_RESULT_TTL", CONFIG_DURATION_S, S(result_ttl_s), "24h", 1,
+     315360000, "DURATION", "how long a --cancel is kept for a job not pushed yet (bare: s)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: arun-submit [--wait] [--json] [--timeout DURATION] [--trigger TYPE] "
-               "[--queue NAME] [--id ID] SCRIPT [ARG...]\n\n"
+    fprintf(f, "usage: arun-submit [--wait [--wait-timeout DURATION]] [--json] [--timeout DURATION]\n"
+               "                   [--trigger TYPE] [--queue NAME] [--id ID]\n"
+               "                   [--redis-url URL] [--prefix P] SCRIPT [ARG...]\n"
+               "       arun-submit --cancel ID [--wait] [--json] [--redis-url URL] [--prefix P]\n\n"
                "Queues SCRIPT (a whitelisted analytics script, with or without .py) to run with\n"
                "ARGs; prints the job id. Everything after SCRIPT is passed to it verbatim.\n"
-               "With --wait, exits with the job's exit code: 124 on timeout, 125 when rejected,\n"
-               "cancelled or failed, 1 when Redis cannot be reached, 2 on a usage error.\n\n");
+               "Redis is found by --redis-url, else $ARUN_REDIS_URL, else 127.0.0.1:6379.\n\n"
+               "Exit codes: 0 done (or, with --wait, the job's success); with --wait, the\n"
+               "job's own exit code, 128+N when a signal N killed it, 124 on its timeout,\n"
+               "125 when it was rejected, cancelled or failed, 75 when --wait-timeout passed\n"
+               "first; 1 when Redis cannot be reached; 2 on a usage error (or an id used by\n"
+               "another job).\n\n"
+               "Options:\n");
     config_print_options(f, options, NOPTIONS);
 }
 
-static int usage_error(const char *msg, const char *arg)
-{
-    fprintf(stderr, "arun-submit: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-    fprintf(stderr, "Try 'arun-submit --help'.\n");
-    return EXIT_USAGE;
-}
+#define usage_error(msg) config_usage_error("arun-submit", msg)
 
-static redisContext *connect_or_say(const struct redis_url *u, const char *url)
+static void on_notice(void *arg, const char *msg)
 {
-    struct timeval tv = {SUBMIT_CONNECT_TIMEOUT_S, 0};
-    char err[128];
-    redisContext *c = redis_url_connect(u, &tv, err);
-    if (!c)
-        fprintf(stderr, "arun-submit: cannot reach Redis at %s: %s\n", url, err);
-    return c;
-}
-
-/* Subscribes c to channel. Returns 0 or -1. */
-static int subscribe(redisContext *c, const char *channel)
-{
-    redisReply *r = redisCommand(c, "SUBSCRIBE %s", channel);
-    int ok = r && r->type == REDIS_REPLY_ARRAY;
-    freeReplyObject(r);
-    if (ok) {
-        struct timeval forever = {0, 0};
-        redisSetTimeout(c, forever); /* a job may take hours */
-    }
-    return ok ? 0 : -1;
-}
-
-/* Reads P:result:ID. Returns the parsed record, NULL if absent or on error
- * (*lost set to 1 when the connection failed). */
-static json_t *read_result(redisContext *c, const char *prefix, const char *id, int *lost)
-{
-    redisReply *r = redisCommand(c, "GET %s:result:%s", prefix, id);
-    if (!r) {
-        *lost = 1;
-        return NULL;
-    }
-    json_t *rec = r->type == REDIS_REPLY_STRING ? json_loadb(r->str, r->len, 0, NULL) : NULL;
-    freeReplyObject(r);
-    return rec;
-}
-
-/* Returns 1 if the pub/sub reply is a message whose event names id. */
-static int is_our_event(const redisReply *r, const char *id)
-{
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
-        r->element[2]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "message") != 0)
-        return 0;
-    json_t *ev = json_loadb(r->element[2]->str, r->element[2]->len, 0, NULL);
-    const char *evid = json_string_value(json_object_get(ev, "id"));
-    int match = evid && strcmp(evid, id) == 0;
-    json_decref(ev);
-    return match;
+    (void)arg;
+    fprintf(stderr, "arun-submit: %s\n", msg);
 }
 
 /* Prints the record as asked and returns the exit code it stands for. */
-static int report(json_t *rec, int as_json)
+static int report(const char *text, int as_json)
 {
+    json_t *rec = json_loads(text, 0, NULL);
     const char *status = json_string_value(json_object_get(rec, "status"));
     json_t *code = json_object_get(rec, "exit_code");
     json_t *sig = json_object_get(rec, "signal");
@@ -141,68 +109,113 @@ static int report(json_t *rec, int as_json)
         size_t errlen = json_string_length(err);
         if (json_is_string(err))
             fwrite(json_string_value(err), 1, errlen, stderr);
-        if (status && strcmp(status, "success") && strcmp(status, "error")) {
+        if (!status || (strcmp(status, "success") && strcmp(status, "error"))) {
             if (errlen && json_string_value(err)[errlen - 1] != '\n')
                 fputc('\n', stderr);
             fprintf(stderr, "arun-submit: job %s: %s\n",
-                    json_string_value(json_object_get(rec, "id")), status);
+                    json_string_value(json_object_get(rec, "id")), status ? status : "?");
         }
     }
     fflush(stdout);
-    return record_exit_code(status ? status : "failed", json_is_integer(code),
-                            (int)json_integer_value(code), json_is_integer(sig),
-                            (int)json_integer_value(sig));
+    int exit_code = record_exit_code(status ? status : "failed", json_is_integer(code),
+                                     (int)json_integer_value(code), json_is_integer(sig),
+                                     (int)json_integer_value(sig));
+    json_decref(rec);
+    return exit_code;
 }
 
-/* Waits for the job's end. The subscription was made before the push;
- * when the connection drops it is made again, and the result key is read
- * after every (re)subscription, so an event missed meanwhile is not. */
-static int wait_for(const struct redis_url *u, const struct submit_settings *s, const char *id,
-                    redisContext *cmd, redisContext *sub)
+/* Waits for id's end and reports it. */
+static int wait_and_report(struct client *cl, struct client_wait *w,
+                           const struct submit_settings *s, const char *id)
 {
-    char channel[256];
-    snprintf(channel, sizeof channel, "%s:events", s->prefix);
-    int said_lost = 0;
-    for (;;) {
-        int lost = 0;
-        json_t *rec = read_result(cmd, s->prefix, id, &lost);
-        while (!rec && !lost) {
-            redisReply *r = NULL;
-            if (redisGetReply(sub, (void **)&r) != REDIS_OK) {
-                lost = 1;
-                break;
-            }
-            int ours = is_our_event(r, id);
-            freeReplyObject(r);
-            if (ours)
-                rec = read_result(cmd, s->prefix, id, &lost);
-        }
-        if (rec) {
-            int code = report(rec, s->json);
-            json_decref(rec);
-            redisFree(cmd);
-            redisFree(sub);
-            return code;
-        }
-        if (!said_lost) {
-            fprintf(stderr, "arun-submit: lost the connection to Redis; waiting for it (the "
-                            "job %s is safe in the queue)\n", id);
-            said_lost = 1;
-        }
-        redisFree(cmd);
-        redisFree(sub);
-        cmd = sub = NULL;
-        while (!cmd || !sub || subscribe(sub, channel) < 0) {
-            sleep(SUBMIT_RETRY_S);
-            struct timeval tv = {SUBMIT_CONNECT_TIMEOUT_S, 0};
-            char err[128];
-            if (!cmd)
-                cmd = redis_url_connect(u, &tv, err);
-            if (sub)
-                redisFree(sub);
-            sub = redis_url_connect(u, &tv, err);
-        }
+    char *rec = NULL;
+    int rc = client_wait_for(w, id, s->wait_timeout_ms ? s->wait_timeout_ms : -1, &rec);
+    if (rc == CLIENT_TIMEOUT) {
+        fprintf(stderr, "arun-submit: job %s has not finished after --wait-timeout; it goes "
+                        "on (wait again: arun-submit --wait --id %s with the same script and "
+                        "args)\n", id, id);
+        return EXIT_WAIT_TIMEOUT;
     }
+    if (rc != CLIENT_OK) {
+        fprintf(stderr, "arun-submit: %s\n", client_errstr(cl));
+        return EXIT_REDIS;
+    }
+    int code = report(rec, s->json);
+    free(rec);
+    return code;
+}
+
+/* Warns when no live worker takes from queue: the job would wait in
+ * silence (a typo in --queue, or no worker started yet). */
+static void warn_if_no_taker(struct client *cl, const char *queue)
+{
+    if (client_queue_takers(cl, queue) == 0)
+        fprintf(stderr, "arun-submit: warning: no live worker takes from queue '%s'; the job "
+                        "waits there until one does (arun-ctl workers lists them)\n", queue);
+}
+
+static int cancel(struct client *cl, const struct submit_settings *s)
+{
+    struct client_wait *w = NULL;
+    if (s->wait && !(w = client_wait_open(cl))) {
+        fprintf(stderr, "arun-submit: %s\n", client_errstr(cl));
+        return EXIT_REDIS;
+    }
+    int code;
+    if (client_cancel(cl, s->cancel) != CLIENT_OK) {
+        fprintf(stderr, "arun-submit: %s\n", client_errstr(cl));
+        code = EXIT_REDIS;
+    } else if (!w) {
+        if (s->json)
+            printf("{\"id\":\"%s\",\"status\":\"cancelling\"}\n", s->cancel);
+        code = 0;
+    } else {
+        code = wait_and_report(cl, w, s, s->cancel);
+    }
+    client_wait_close(w);
+    return code;
+}
+
+static int submit(struct client *cl, const struct submit_settings *s, const struct client_job *job)
+{
+    struct client_wait *w = NULL;
+    if (s->wait && !(w = client_wait_open(cl))) { /* before the push */
+        fprintf(stderr, "arun-submit: %s\n", client_errstr(cl));
+        return EXIT_REDIS;
+    }
+    char id[REQUEST_ID_MAX + 1];
+    int code = 0;
+    switch (client_submit(cl, job, CLIENT_ID_ATTACH, id, NULL)) {
+    case CLIENT_OK:
+        warn_if_no_taker(cl, job->queue);
+        break;
+    case CLIENT_ATTACHED:
+        if (!s->json)
+            fprintf(stderr, "arun-submit: job %s exists with the same script and args; "
+                            "following it\n", id);
+        break;
+    case CLIENT_CONFLICT:
+        fprintf(stderr, "arun-submit: the id %s is used by another job (another script or "
+                        "other args)\n", id);
+        code = EXIT_USAGE;
+        break;
+    case CLIENT_INVALID:
+        code = usage_error(client_errstr(cl));
+        break;
+    default:
+        fprintf(stderr, "arun-submit: %s\n", client_errstr(cl));
+        code = EXIT_REDIS;
+    }
+    if (code == 0 && !w) {
+        if (s->json)
+            printf("{\"id\":\"%s\",\"queue\":\"%s\"}\n", id, job->queue);
+        else
+            printf("%s\n", id);
+    } else if (code == 0) {
+        code = wait_and_report(cl, w, s, id);
+    }
+    client_wait_close(w);
+    return code;
 }
 
 int main(int argc, char **argv)
@@ -218,72 +231,41 @@ int main(int argc, char **argv)
         printf("arun-submit %s\n", ARUN_VERSION);
         return 0;
     case CONFIG_ERROR:
-        return usage_error(err, NULL);
+        return usage_error(err);
     }
-    if (first >= argc)
-        return usage_error("missing SCRIPT", NULL);
-    const char *script = argv[first];
-    if (!*script || strlen(script) > REQUEST_SCRIPT_MAX)
-        return usage_error("SCRIPT must be 1-128 characters", NULL);
-    if (s.id && !request_id_valid(s.id))
-        return usage_error("--id must be 1-64 of A-Za-z0-9._:-", s.id);
-    if (!request_queue_valid(s.queue))
-        return usage_error("--queue must be 1-64 of A-Za-z0-9._:-", s.queue);
-    if (!request_queue_valid(s.prefix))
-        return usage_error("ARUN_PREFIX/--prefix must be 1-64 of A-Za-z0-9._:-", s.prefix);
-    if (!*s.trigger || strlen(s.trigger) > REQUEST_TRIGGER_MAX)
-        return usage_error("--trigger must be 1-64 characters", s.trigger);
-    struct redis_url u;
-    char uerr[128];
-    if (redis_url_parse(s.redis_url, &u, uerr) < 0)
-        return usage_error(uerr, s.redis_url);
-    char id[REQUEST_ID_MAX + 1];
-    if (s.id) {
-        snprintf(id, sizeof id, "%s", s.id);
-    } else if (request_new_id(id) < 0) {
-        fprintf(stderr, "arun-submit: no random source for an id\n");
-        return EXIT_REDIS;
+    if (s.wait_timeout_ms && !s.wait)
+        return usage_error("--wait-timeout goes with --wait");
+    if (s.cancel && first < argc)
+        return usage_error("--cancel ID takes no SCRIPT");
+    if (s.cancel && !request_id_valid(s.cancel))
+        return usage_error("--cancel: a job id is 1-64 of A-Za-z0-9._:-");
+    if (!s.cancel && first >= argc)
+        return usage_error("missing SCRIPT");
+    struct client_job job = {
+        .id = s.id,
+        .script = s.cancel ? NULL : argv[first],
+        .args = argv + first + 1,
+        .nargs = s.cancel ? 0 : (size_t)(argc - first - 1),
+        .timeout_ms = s.timeout_ms,
+        .trigger = s.trigger,
+        .queue = s.queue,
+    };
+    const char *field = NULL;
+    if (!s.cancel && client_job_check(&job, err, &field) < 0) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s%s", field && strcmp(field, "script") && strcmp(field, "args")
+                                              ? "--" : "", err);
+        return usage_error(msg);
     }
-    char *req = request_build(id, script, argv + first + 1, (size_t)(argc - first - 1),
-                              s.timeout_ms, s.trigger, s.queue);
-    if (!req)
-        return usage_error("arguments must be valid UTF-8", NULL);
-
-    int code = EXIT_REDIS;
-    redisContext *cmd = connect_or_say(&u, s.redis_url), *sub = NULL;
-    if (!cmd)
-        goto done;
-    char channel[256];
-    snprintf(channel, sizeof channel, "%s:events", s.prefix);
-    if (s.wait && (!(sub = connect_or_say(&u, s.redis_url)) || subscribe(sub, channel) < 0)) {
-        if (sub)
-            fprintf(stderr, "arun-submit: cannot subscribe to %s: %s\n", channel,
-                    sub->err ? sub->errstr : "refused");
-        goto done;
+    struct client_options co = {.redis_url = s.redis_url, .prefix = s.prefix,
+                                .result_ttl_s = s.result_ttl_s, .notice = on_notice};
+    struct client *cl = client_new(&co, err);
+    if (!cl) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "--redis-url/--prefix: %s", err);
+        return usage_error(msg);
     }
-    redisReply *r = redisCommand(cmd, "RPUSH %s:queue:%s %s", s.prefix, s.queue, req);
-    if (!r || r->type != REDIS_REPLY_INTEGER) {
-        fprintf(stderr, "arun-submit: pushing the job failed: %s\n",
-                r ? (r->str ? r->str : "unexpected reply") : cmd->errstr);
-        freeReplyObject(r);
-        goto done;
-    }
-    freeReplyObject(r);
-    if (!s.wait) {
-        if (s.json)
-            printf("{\"id\":\"%s\",\"queue\":\"%s\"}\n", id, s.queue);
-        else
-            printf("%s\n", id);
-        code = 0;
-        goto done;
-    }
-    code = wait_for(&u, &s, id, cmd, sub);
-    cmd = sub = NULL; /* wait_for owns and frees them */
-done:
-    if (cmd)
-        redisFree(cmd);
-    if (sub)
-        redisFree(sub);
-    free(req);
+    int code = s.cancel ? cancel(cl, &s) : submit(cl, &s, &job);
+    client_free(cl);
     return code;
 }

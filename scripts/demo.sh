@@ -2,10 +2,10 @@
 # arun's main job, for real: installs what is needed, builds, starts a local
 # Redis when ARUN_REDIS_URL is not set (AOF on, in var/redis), starts a
 # worker, submits real analytics jobs through Redis with arun-submit --wait
-# (load the demo trading data, then analyses), shows their results and the
-# run history from SQLite, lets arun-cron fire a schedule and arun-webhook
-# POST the completion events (signed) to a local receiver, and stops what it
-# started.
+# (load the demo trading data, then analyses), shows what each found, lets
+# arun-cron fire a schedule and arun-webhook POST the completion events
+# (signed) to a local receiver, then shows the run history, queues and
+# workers with arun-ctl, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -41,6 +41,9 @@ fi
 build/worker/arun-worker 2>var/worker.log &
 worker=$!
 pids=("$worker" "${pids[@]}") # the worker stops before Redis
+# ready once its heartbeat is in Redis (arun-submit warns about a queue no
+# live worker takes from)
+for _ in $(seq 100); do build/ctl/arun-ctl --json workers | grep -q '"id"' && break; sleep 0.1; done
 echo "== arun-worker running (pid $worker, log var/worker.log, database $ARUN_DB)"
 
 # a local receiver for arun-webhook: prints each POST it gets
@@ -70,28 +73,25 @@ echo; echo "== arun-submit --wait db_loader   (loads the demo trading history)"
 submit --wait db_loader >/dev/null
 for job in "holly_rules" "calibration --bins 5" "regime" "markov_regime_model --states 2" \
            "vectorized_backtest --symbol SPY --fast 10 --slow 50" "tradersync_analytics"; do
-  echo; echo "== arun-submit --wait $job"
+  echo; echo "== arun-submit --wait $job   (the script's summary, from its stderr)"
+  # the JSON result goes to stdout (dropped here); the script's summary for
+  # people to stderr, of which the first lines are shown
   # shellcheck disable=SC2086 # word splitting of the job's own args is intended
-  submit --wait $job | /usr/bin/python3 -c '
-import json, sys
-doc = json.load(sys.stdin)
-flat = {k: v for k, v in doc.items() if not isinstance(v, (dict, list)) and k not in ("db", "job_id")}
-print("   result:", json.dumps(flat)[:400])'
+  submit --wait $job 2>&1 >/dev/null | head -n 9 | sed 's/^/   /'
 done
 
-echo; echo "== the same jobs, queued at once and run in parallel by the pool"
+echo; echo "== four more analyses, queued at once (arun-submit without --wait) and run in parallel"
 ids=()
-for s in agreement agreement_analysis regime_accuracy recalibrate_weights; do ids+=("$(submit "$s")"); done
-for id in "${ids[@]}"; do
-  /usr/bin/python3 - "$id" <<'PY'
-import json, os, sqlite3, sys, time
-db = sqlite3.connect(os.environ["ARUN_DB"], timeout=10)
-for _ in range(600):
-    row = db.execute("SELECT script, status, duration_ms FROM analytics_jobs WHERE id=? AND status!='running'", (sys.argv[1],)).fetchone()
-    if row: break
-    time.sleep(0.1)
-print("   %-22s %-8s %5s ms  (%s)" % (row + (sys.argv[1],)) if row else "   %s: not finished" % sys.argv[1])
-PY
+for s in agreement agreement_analysis regime_accuracy recalibrate_weights; do
+  ids+=("$(submit --id "demo-$s-$$" "$s")")
+done
+for i in "${!ids[@]}"; do
+  # the same id, script and args again attach to the queued job (no second run)
+  s=(agreement agreement_analysis regime_accuracy recalibrate_weights)
+  submit --wait --json --id "${ids[$i]}" "${s[$i]}" | /usr/bin/python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print("   %-22s %-8s %6s ms  (%s)" % (r["script"], r["status"], r["duration_ms"], r["id"]))'
 done
 
 echo; echo "== arun-cron: a schedule (var/schedule) firing regime every 5 s, each fire once"
@@ -114,11 +114,9 @@ sleep 1
 if [ -s var/receiver.log ]; then tail -n 8 var/receiver.log; else
   echo "   none: this worker does not write the durable stream P:stream:events yet"; fi
 
-echo; echo "== run history (latest 12 rows of analytics_jobs in $ARUN_DB)"
-/usr/bin/python3 - <<'PY'
-import os, sqlite3
-db = sqlite3.connect(os.environ["ARUN_DB"])
-for r in db.execute("SELECT created_at, script, trigger_type, status, exit_code, duration_ms FROM analytics_jobs ORDER BY created_at DESC LIMIT 12"):
-    print("   %s  %-22s %-7s %-8s exit=%-4s %6s ms" % tuple("-" if v is None else v for v in r))
-PY
+echo; echo "== arun-ctl jobs --limit 12   (the run history in $ARUN_DB)"
+build/ctl/arun-ctl jobs --limit 12 | sed 's/^/   /'
+echo; echo "== arun-ctl queues; arun-ctl workers"
+build/ctl/arun-ctl queues | sed 's/^/   /'
+build/ctl/arun-ctl workers | sed 's/^/   /'
 echo; echo "== done: stopping arun-cron, arun-webhook, the receiver, the worker (SIGTERM drains) and the Redis it started"

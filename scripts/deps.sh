@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what arun needs from Debian 12's packages: the build tools and
-# libraries, Redis, Python 3; with --test also what the test suite uses.
+# libraries, Redis, Python 3; with --test also what the test suite uses
+# (python3-redis, nodejs and npm run the README's examples).
 # Does nothing when everything is already installed.
 set -euo pipefail
 pkgs=(gcc make cmake pkg-config libhiredis-dev libevent-dev libjansson-dev libsqlite3-dev
       libcurl4-openssl-dev libssl-dev redis-server python3)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(libcmocka-dev docker-compose nodejs npm)
+  pkgs+=(libcmocka-dev docker-compose python3-redis nodejs npm)
 fi
 if [ "${1:-}" = "--ci" ]; then
-  pkgs+=(libcmocka-dev docker-compose nodejs npm valgrind clang)
+  pkgs+=(libcmocka-dev docker-compose valgrind clang python3-redis nodejs npm)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -33,27 +33,31 @@ static const struct config_option options[] = {
     {"db", 0, "ARUN_DB", CONFIG_STRING, S(db), "./var/arun.db", 0, 0, "PATH",
      "SQLite database (created with its folder)"},
     {"scripts-dir", 0, "ARUN_SCRIPTS_DIR", CONFIG_STRING, S(scripts_dir), "./analytics", 0, 0,
-     "DIR", "folder whose *.py files (but __init__.py) may be run"},
+     "DIR", "folder whose *.py files (except __init__.py) may be run"},
     {"python", 0, "ARUN_PYTHON", CONFIG_STRING, S(python), "python3", 0, 0, "PATH",
      "interpreter to run scripts with"},
     {"concurrency", 'c', "ARUN_CONCURRENCY", CONFIG_INT, S(concurrency), NULL, 1, 4096, "N",
      "jobs run at once (default: number of CPUs)"},
-    {"queues", 'q', "ARUN_QUEUES", CONFIG_STRING, S(queues), "default", 0, 0, "Q1,Q2",
+    {"queues", 'q', "ARUN_QUEUES", CONFIG_NAMES, S(queues), "default", 1, 64, "Q1,Q2",
      "queues to take from, highest priority first"},
-    {"kill-grace-ms", 0, "ARUN_KILL_GRACE_MS", CONFIG_INT, S(kill_grace_ms), "5000", 0,
-     3600000, "MS", "time between SIGTERM and SIGKILL on timeout"},
+    {"kill-grace-ms", 0, "ARUN_KILL_GRACE_MS", CONFIG_DURATION, S(kill_grace_ms), "5s", 0,
+     3600000, "DURATION", "time between SIGTERM and SIGKILL on timeout or cancel (a bare "
+     "number is ms)"},
     {"max-output", 0, "ARUN_MAX_OUTPUT", CONFIG_INT, S(max_output), "1048576", 0,
      256 * 1024 * 1024, "BYTES", "bytes kept of each of stdout and stderr per job"},
-    {"result-ttl", 0, "ARUN_RESULT_TTL", CONFIG_INT, S(result_ttl), "86400", 1, 315360000,
-     "SECONDS", "lifetime of P:result:ID"},
-    {"log-level", 0, "ARUN_LOG_LEVEL", CONFIG_STRING, S(log_level), "info", 0, 0, "LEVEL",
-     "debug, info, warn or error"},
+    {"result-ttl", 0, "ARUN_RESULT_TTL", CONFIG_DURATION_S, S(result_ttl), "24h", 1, 315360000,
+     "DURATION", "lifetime of P:result:ID (a bare number is seconds)"},
+    {"log-level", 0, "ARUN_LOG_LEVEL", CONFIG_CHOICE, S(log_level), "info", 0, 0,
+     "debug|info|warn|error", "lowest level of the log lines written"},
     {"drain-timeout", 0, "ARUN_DRAIN_TIMEOUT", CONFIG_DURATION, S(drain_timeout_ms), "30s", 0,
-     86400000, "DURATION", "on SIGTERM, how long running jobs may finish before being killed"},
+     86400000, "DURATION", "on SIGTERM, how long running jobs may finish before being killed "
+     "(a bare number is ms)"},
     {"heartbeat-ttl", 0, "ARUN_HEARTBEAT_TTL", CONFIG_DURATION, S(heartbeat_ttl_ms), "15s",
-     300, 3600000, "DURATION", "life of this worker's heartbeat; peers recover its jobs after"},
+     300, 3600000, "DURATION", "life of this worker's heartbeat; peers recover its jobs after "
+     "(a bare number is ms)"},
     {"busy-timeout", 0, "ARUN_BUSY_TIMEOUT", CONFIG_DURATION, S(busy_timeout_ms), "50ms", 0,
-     60000, "DURATION", "SQLite busy wait per attempt (busy steps are retried, never failed)"},
+     60000, "DURATION", "SQLite busy wait per attempt (busy steps are retried, never failed; "
+     "a bare number is ms)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -270,9 +274,7 @@ int main(int argc, char **argv)
         printf("arun-worker %s\n", ARUN_VERSION);
         return 0;
     case CONFIG_ERROR:
-        fprintf(stderr, "arun-worker: %s\n", err);
-        usage(stderr);
-        return 2;
+        return config_usage_error("arun-worker", err);
     }
     if (first_arg < argc) {
         fprintf(stderr, "arun-worker: unexpected argument '%s'\n", argv[first_arg]);

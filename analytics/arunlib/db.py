@@ -24,9 +24,13 @@ def connect(path, create=False):
     if not create and not os.path.exists(path):
         raise UserError("database not found: %s (run db_loader first)" % path)
     if create:
+        # the folder is created as the worker creates it, so db_loader works
+        # on a fresh ARUN_DB run directly, before any worker has started
         parent = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(parent):
-            raise UserError("directory does not exist: %s" % parent)
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except OSError as e:
+            raise UserError("cannot create the folder of %s: %s" % (path, e))
     mode = "rwc" if create else "rw"
     uri = "file:%s?mode=%s" % (urllib.parse.quote(os.path.abspath(path)), mode)
     try:

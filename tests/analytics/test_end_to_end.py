@@ -251,10 +251,18 @@ class MissingInput(unittest.TestCase):
         p, _ = run("agreement", db=db)
         self.check_fail(p, "agreement", "cannot read database")
 
-    def test_loader_into_missing_directory(self):
+    def test_loader_creates_a_missing_directory(self):
         db = os.path.join(self.tmp, "no", "such", "dir.db")
         p, _ = run("db_loader", db=db)
-        self.check_fail(p, "db_loader", "directory does not exist")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(os.path.exists(db))
+
+    def test_loader_where_no_directory_can_be(self):
+        blocker = os.path.join(self.tmp, "file")
+        with open(blocker, "w") as fh:
+            fh.write("x")
+        p, _ = run("db_loader", db=os.path.join(blocker, "dir.db"))
+        self.check_fail(p, "db_loader", "cannot create the folder")
 
     def test_bad_flags_exit_2(self):
         cases = [

@@ -4,7 +4,8 @@
  * over the environment, out-of-range and malformed values (CONFIG_ERROR
  * naming the variable or the flag), --help/-h, --version/-V, unknown
  * options, a missing value, and the stop at the first non-option with its
- * index; config_print_options lists flags, variables and defaults.
+ * index; config_print_options lists flags, variables and defaults. The
+ * other types: whole seconds with units, lists of names, choices.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -239,6 +240,63 @@ static void test_print_options(void **state)
     free(buf);
 }
 
+struct more {
+    int64_t ttl_s;
+    const char *queues;
+    const char *level;
+};
+
+static const struct config_option more_opts[] = {
+    {"ttl", 0, NULL, CONFIG_DURATION_S, offsetof(struct more, ttl_s), "24h", 1, 864000,
+     "DURATION", "seconds"},
+    {"queues", 0, NULL, CONFIG_NAMES, offsetof(struct more, queues), "default", 1, 3, "Q",
+     "names"},
+    {"level", 0, NULL, CONFIG_CHOICE, offsetof(struct more, level), "info", 0, 0,
+     "debug|info|warn", "a choice"},
+};
+
+static int parse_more(struct more *m, const char *flag, const char *value)
+{
+    char *argv[] = {"prog", (char *)flag, (char *)value, NULL};
+    memset(m, 0, sizeof *m);
+    return config_parse(more_opts, 3, m, flag ? 3 : 1, argv, &first, err);
+}
+
+/* durations in seconds (a bare number is seconds), lists of names, choices */
+static void test_more_types(void **state)
+{
+    (void)state;
+    struct more m;
+    assert_int_equal(parse_more(&m, NULL, NULL), CONFIG_OK);
+    assert_int_equal(m.ttl_s, 86400);
+    assert_string_equal(m.queues, "default");
+    assert_string_equal(m.level, "info");
+    assert_int_equal(parse_more(&m, "--ttl", "3600"), CONFIG_OK);
+    assert_int_equal(m.ttl_s, 3600);
+    assert_int_equal(parse_more(&m, "--ttl", "15m"), CONFIG_OK);
+    assert_int_equal(m.ttl_s, 900);
+    assert_int_equal(parse_more(&m, "--ttl", "2000ms"), CONFIG_OK);
+    assert_int_equal(m.ttl_s, 2);
+    expect_error(parse_more(&m, "--ttl", "1500ms"), "--ttl");
+    expect_error(parse_more(&m, "--ttl", "0"), "--ttl");
+    expect_error(parse_more(&m, "--ttl", "11d"), "--ttl");
+    expect_error(parse_more(&m, "--ttl", ""), "--ttl");
+    assert_int_equal(parse_more(&m, "--queues", "high,default,low"), CONFIG_OK);
+    assert_string_equal(m.queues, "high,default,low");
+    expect_error(parse_more(&m, "--queues", "high,,default"), "--queues");
+    expect_error(parse_more(&m, "--queues", "high,"), "--queues");
+    expect_error(parse_more(&m, "--queues", ",high"), "--queues");
+    expect_error(parse_more(&m, "--queues", ""), "--queues");
+    expect_error(parse_more(&m, "--queues", "a b"), "--queues");
+    expect_error(parse_more(&m, "--queues", "a,b,c,d"), "--queues");
+    assert_int_equal(parse_more(&m, "--level", "debug"), CONFIG_OK);
+    assert_string_equal(m.level, "debug");
+    assert_int_equal(parse_more(&m, "--level", "warn"), CONFIG_OK);
+    expect_error(parse_more(&m, "--level", "war"), "debug|info|warn");
+    expect_error(parse_more(&m, "--level", "warn|"), "--level");
+    expect_error(parse_more(&m, "--level", ""), "--level");
+}
+
 #define T(f) cmocka_unit_test_setup(f, clean_env)
 
 int main(void)
@@ -254,6 +312,7 @@ int main(void)
         T(test_stops_at_first_non_option),
         T(test_parse_again_after_early_return),
         T(test_print_options),
+        T(test_more_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
