@@ -25,6 +25,7 @@
 
 #include <event2/event.h>
 
+#include "client.h"
 #include "config.h"
 #include "cronspec.h"
 #include "fire.h"
@@ -108,12 +109,37 @@ static void fmt_utc(int64_t t, char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
 }
 
+/* Loads a schedule and checks every entry's request against the request
+ * rules (client_job_check: script name, arguments' encoding and sizes), so
+ * that a request that could never be pushed is refused with its line
+ * number now, not at each fire. Returns 0, or -1 with err set and *s empty. */
+static int load(const char *path, struct schedule *s, char err[SCHEDULE_ERR_MAX])
+{
+    if (schedule_load(path, NULL, s, err) < 0)
+        return -1;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct schedule_entry *e = &s->entries[i];
+        char id[FIRE_ID_MAX + 1], why[CLIENT_ERR_MAX];
+        struct client_job job = {.id = id, .script = e->script, .args = e->args,
+                                 .nargs = e->nargs, .timeout_ms = e->timeout_ms,
+                                 .trigger = "scheduled", .queue = "default"};
+        int id_ok = fire_job_id(e->name, 0, id) == 0; /* 53 bytes at most: always */
+        if (!id_ok || client_job_check(&job, why, NULL) < 0) {
+            snprintf(err, SCHEDULE_ERR_MAX, "line %d: %.200s", e->line,
+                     id_ok ? why : "the entry's job id would not be valid");
+            schedule_free(s);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* --check: prints each entry and its next fires. Returns the exit code. */
 static int check(const char *path)
 {
     struct schedule s;
     char err[SCHEDULE_ERR_MAX];
-    if (schedule_load(path, NULL, &s, err) < 0) {
+    if (load(path, &s, err) < 0) {
         fprintf(stderr, "arun-cron: %s: %s\n", path, err);
         return 2;
     }
@@ -251,7 +277,7 @@ static void reload(struct cron *cr)
 {
     struct schedule s;
     char err[SCHEDULE_ERR_MAX];
-    if (schedule_load(cr->cfg.schedule, NULL, &s, err) < 0) {
+    if (load(cr->cfg.schedule, &s, err) < 0) {
         log_error("reload of %s refused, the old schedule keeps running: %s", cr->cfg.schedule,
                   err);
         return;
@@ -316,7 +342,7 @@ int main(int argc, char **argv)
     }
     struct schedule s;
     char serr[SCHEDULE_ERR_MAX];
-    if (schedule_load(cr.cfg.schedule, NULL, &s, serr) < 0) {
+    if (load(cr.cfg.schedule, &s, serr) < 0) {
         fprintf(stderr, "arun-cron: %s: %s\n", cr.cfg.schedule, serr);
         return 2;
     }

@@ -39,7 +39,7 @@ class CronCase(ArunTestCase):
 
     def write(self, text):
         tmp = self.schedule + ".new"
-        with open(tmp, "w") as f:
+        with open(tmp, "w", errors="surrogateescape") as f:
             f.write(text)
         os.replace(tmp, self.schedule)
 
@@ -89,7 +89,8 @@ class TestCheck(CronCase):
         for text, want in (("a @hourly x\nb 61 * * * * y\n", "line 2: minute: '61' is out of range"),
                            ("a @hourly x\na @daily x\n", "line 2: duplicate name: a"),
                            ("x @hourly s\nTZ=UTC\n", "line 2: TZ= must come before"),
-                           ("TZ=Nowhere/Atlantis\n", "line 1: unknown time zone")):
+                           ("TZ=Nowhere/Atlantis\n", "line 1: unknown time zone"),
+                           ("a @hourly x\nb @daily y \udcff\n", "line 2: argument 1 must be")):
             self.write(text)
             for args in (["--check", self.schedule], ["--schedule", self.schedule]):
                 r = subprocess.run([CRON, *args], env=self.env(), capture_output=True, timeout=10)
