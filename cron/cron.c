@@ -72,8 +72,8 @@ static const struct config_option options[] = {
      0, 0, "URL", "redis://[:password@]host[:port][/db] or unix:///path"},
     {"prefix", 0, "ARUN_PREFIX", CONFIG_STRING, S(prefix), "arun", 0, 0, "PREFIX",
      "prefix of every Redis key and channel"},
-    {"log-level", 0, "ARUN_LOG_LEVEL", CONFIG_STRING, S(log_level), "info", 0, 0, "LEVEL",
-     "debug, info, warn or error"},
+    {"log-level", 0, "ARUN_LOG_LEVEL", CONFIG_CHOICE, S(log_level), "info", 0, 0,
+     "debug|info|warn|error", "the least important log lines written"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -319,8 +319,7 @@ int main(int argc, char **argv)
         printf("arun-cron %s\n", ARUN_VERSION);
         return 0;
     case CONFIG_ERROR:
-        fprintf(stderr, "arun-cron: %s\nTry 'arun-cron --help'.\n", err);
-        return 2;
+        return config_usage_error("arun-cron", err);
     }
     if (first_arg < argc && !(cr.cfg.check && first_arg == argc - 1)) {
         fprintf(stderr, "arun-cron: unexpected argument '%s'\n", argv[first_arg]);

@@ -58,8 +58,8 @@ static const struct config_option options[] = {
      0, 0, "URL", "redis://[:password@]host[:port][/db] or unix:///path"},
     {"prefix", 0, "ARUN_PREFIX", CONFIG_STRING, S(prefix), "arun", 0, 0, "PREFIX",
      "prefix of every Redis key and channel"},
-    {"log-level", 0, "ARUN_LOG_LEVEL", CONFIG_STRING, S(log_level), "info", 0, 0, "LEVEL",
-     "debug, info, warn or error"},
+    {"log-level", 0, "ARUN_LOG_LEVEL", CONFIG_CHOICE, S(log_level), "info", 0, 0,
+     "debug|info|warn|error", "the least important log lines written"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -139,8 +139,7 @@ int main(int argc, char **argv)
         printf("arun-webhook %s\n", ARUN_VERSION);
         return 0;
     case CONFIG_ERROR:
-        fprintf(stderr, "arun-webhook: %s\nTry 'arun-webhook --help'.\n", err);
-        return 2;
+        return config_usage_error("arun-webhook", err);
     }
     if (first_arg < argc) {
         fprintf(stderr, "arun-webhook: unexpected argument '%s'\n", argv[first_arg]);
