@@ -182,12 +182,17 @@ static void prime(struct cron *cr, size_t i, int64_t now)
 /* Handles entry i's due fires: first those too old to enqueue (skipped,
  * logged, and the latest one caught up when the entry asks), then the
  * on-time ones, in order, so the catch-up is never refused for being older
- * than a fire just enqueued. Returns -1 when Redis failed (retry soon). */
-static int run_entry(struct cron *cr, size_t i, int64_t now)
+ * than a fire just enqueued. Right after start (fresh), only the latest due
+ * fire may be on time: an instance that was down does not enqueue a burst
+ * of the fires of the last ARUN_CRON_GRACE, and a catch-up is not needed
+ * when an on-time run follows. Returns -1 when Redis failed (retry soon). */
+static int run_entry(struct cron *cr, size_t i, int64_t now, int fresh)
 {
     const struct schedule_entry *e = &cr->sched.entries[i];
     int64_t grace = cr->cfg.grace_ms / 1000, skipped = 0, first_skipped = -1, last_skipped = -1;
-    while (cr->next[i] >= 0 && cr->next[i] <= now && now - cr->next[i] > grace) {
+    while (cr->next[i] >= 0 && cr->next[i] <= now &&
+           (now - cr->next[i] > grace ||
+            (fresh && cronspec_next(&e->spec, cr->next[i]) <= now))) {
         int64_t t = cr->next[i];
         if (skipped++ == 0)
             first_skipped = t;
@@ -195,14 +200,16 @@ static int run_entry(struct cron *cr, size_t i, int64_t now)
         cr->next[i] = skipped < CRON_SKIP_WALK_MAX ? cronspec_next(&e->spec, t)
                                                    : cronspec_next(&e->spec, now - grace - 1);
     }
+    int on_time_follows = cr->next[i] >= 0 && cr->next[i] <= now;
     if (skipped) {
         char a[32], b[32];
         fmt_utc(first_skipped, a);
         fmt_utc(last_skipped, b);
         log_warn("entry %s: %" PRId64 "%s fire(s) missed from %s to %s, skipped%s", e->name,
                  skipped, skipped >= CRON_SKIP_WALK_MAX ? "+" : "", a, b,
-                 e->catchup ? "; one catch-up run for the latest" : "");
-        if (e->catchup)
+                 !e->catchup ? "" : on_time_follows ? "; the run due now catches up"
+                                                    : "; one catch-up run for the latest");
+        if (e->catchup && !on_time_follows)
             cr->catchup[i] = last_skipped;
     }
     if (cr->catchup[i] >= 0) {
@@ -225,9 +232,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct cron *cr = arg;
     int64_t ms = now_ms(), now = ms / 1000, wait_ms = CRON_RECHECK_MS;
     for (size_t i = 0; i < cr->sched.n; i++) {
-        if (cr->next[i] == CRON_UNPRIMED)
+        int fresh = 0;
+        if (cr->next[i] == CRON_UNPRIMED) {
             prime(cr, i, now);
-        if (cr->next[i] == CRON_UNPRIMED || run_entry(cr, i, now) < 0) {
+            fresh = cr->next[i] != CRON_UNPRIMED;
+        }
+        if (cr->next[i] == CRON_UNPRIMED || run_entry(cr, i, now, fresh) < 0) {
             wait_ms = CRON_RETRY_MS;
             continue;
         }
