@@ -97,13 +97,14 @@ done
 echo; echo "== arun-cron: a schedule (var/schedule) firing regime every 5 s, each fire once"
 printf '# NAME  SPEC  SCRIPT [ARG...]\nregime-demo  @every 5s  regime\n' >var/schedule
 build/cron/arun-cron --check var/schedule | sed 's/^/   /'
+since=$(date -u +%Y-%m-%dT%H:%M:%S)
 build/cron/arun-cron --schedule var/schedule 2>var/cron.log &
 pids=("$!" "${pids[@]}")
-/usr/bin/python3 - <<'PY'
-import os, sqlite3, time
+/usr/bin/python3 - "$since" <<'PY'
+import os, sqlite3, sys, time
 db = sqlite3.connect(os.environ["ARUN_DB"], timeout=10)
 for _ in range(300):
-    rows = db.execute("SELECT id, status FROM analytics_jobs WHERE trigger_type='scheduled' AND status!='running' ORDER BY id").fetchall()
+    rows = db.execute("SELECT id, status FROM analytics_jobs WHERE trigger_type='scheduled' AND status!='running' AND created_at >= ? ORDER BY id", (sys.argv[1],)).fetchall()
     if len(rows) >= 2: break
     time.sleep(0.1)
 for r in rows: print("   %s  %s" % r)
