@@ -8,28 +8,17 @@
 
 #include <jansson.h>
 
+#include "b64.h"
 #include "utf8.h"
 
+/* lenient decoding (dead_unbase64 skips what is not base64) */
 static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 char *dead_base64(const unsigned char *in, size_t n)
 {
-    char *out = malloc((n + 2) / 3 * 4 + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
-        out[o++] = tab[(v >> 18) & 63];
-        out[o++] = tab[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? tab[v & 63] : '=';
-    }
-    out[o] = '\0';
+    char *out = malloc(B64_ENCODED_SIZE(n));
+    if (out)
+        b64_encode(in, n, out);
     return out;
 }
 

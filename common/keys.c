@@ -33,6 +33,9 @@ int keys_watch(char out[KEYS_MAX], const char *p, const char *id) { return build
 int keys_watch_channel(char out[KEYS_MAX], const char *p) { return build(out, p, "watch", NULL); }
 int keys_delivery(char out[KEYS_MAX], const char *p, const char *id) { return build(out, p, "delivery", id); }
 int keys_webhook_dead(char out[KEYS_MAX], const char *p) { return build(out, p, "webhook", "dead"); }
+int keys_webhook_log(char out[KEYS_MAX], const char *p) { return build(out, p, "webhook", "log"); }
+int keys_cron_fired(char out[KEYS_MAX], const char *p, const char *id) { return build(out, p, "cron:fired", id); }
+int keys_cron_last(char out[KEYS_MAX], const char *p) { return build(out, p, "cron", "last"); }
 
 const char *keys_suffix(const char *key, const char *prefix, const char *kind)
 {

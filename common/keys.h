@@ -19,6 +19,9 @@
  *   P:watch             channel the id of every job that gained a watcher
  *   P:delivery:ID       string  deliveries of ID counted by arun (not the producer)
  *   P:webhook:dead      list    webhook deliveries given up
+ *   P:webhook:log       stream  arun-webhook's delivery log (one entry per attempt)
+ *   P:cron:fired:ID     string  a fire time claimed by an arun-cron (SET NX EX)
+ *   P:cron:last         hash    entry name -> latest fire time enqueued (Unix s)
  *
  * Cancelling (any program): SET P:cancel:ID <unix ms> EX ARUN_RESULT_TTL,
  * then PUBLISH P:cancel ID. Workers kill a held job at once, pull a queued
@@ -49,6 +52,9 @@ int keys_watch(char out[KEYS_MAX], const char *prefix, const char *id);
 int keys_watch_channel(char out[KEYS_MAX], const char *prefix);
 int keys_delivery(char out[KEYS_MAX], const char *prefix, const char *id);
 int keys_webhook_dead(char out[KEYS_MAX], const char *prefix);
+int keys_webhook_log(char out[KEYS_MAX], const char *prefix);
+int keys_cron_fired(char out[KEYS_MAX], const char *prefix, const char *job_id);
+int keys_cron_last(char out[KEYS_MAX], const char *prefix);
 
 /* The part of a key after "P:KIND:" (e.g. the worker id of a processing
  * key), or NULL when key does not start with that. */

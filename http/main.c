@@ -120,7 +120,8 @@ static void ensure_db(const char *path)
 /* One history for all hosts: a follower of P:stream:events records every
  * host's finished jobs in ARUN_DB (common/follow.h), so the API and the
  * page show them all. One consumer group per database: by default
- * "history:" + this host's name. Returns 0, or -1 (logged). */
+ * "history:" + this host's name. Returns 0, or -1 (logged) for bad
+ * options; a database that cannot be opened only stops the following. */
 static int start_follower(struct app *a)
 {
     const char *group = a->cfg.history_group;
@@ -135,8 +136,10 @@ static int start_follower(struct app *a)
     snprintf(def, sizeof def, "history:%s", host);
     char err[256];
     if (!(a->follow_store = store_open(a->cfg.db, 1000, err))) {
-        log_error("history follower: %s", err);
-        return -1;
+        /* the API still answers (503 for the database); only this host's
+         * jobs are missing until a restart finds the database usable */
+        log_error("history follower not started: %s", err);
+        return 0;
     }
     struct follow_options fo = {.prefix = a->cfg.prefix, .group = group && *group ? group : def,
                                 .consumer = host};

@@ -2,9 +2,10 @@
 # arun's main job, for real: installs what is needed, builds, starts a local
 # Redis when ARUN_REDIS_URL is not set (AOF on, in var/redis), starts a
 # worker, submits real analytics jobs through Redis with arun-submit --wait
-# (load the demo trading data, then analyses), shows what each found, then
-# the run history, queues and workers with arun-ctl, and stops what it
-# started.
+# (load the demo trading data, then analyses), shows what each found, lets
+# arun-cron fire a schedule and arun-webhook POST the completion events
+# (signed) to a local receiver, then shows the run history, queues and
+# workers with arun-ctl, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -54,6 +55,26 @@ if grep -q '"listening on' var/http.log; then
 else
   echo "== arun-http did not start (port $http_port busy? set ARUN_DEMO_HTTP_PORT): see var/http.log"
 fi
+# a local receiver for arun-webhook: prints each POST it gets
+recv_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+/usr/bin/python3 -u - "$recv_port" >var/receiver.log 2>&1 <<'PY' &
+import json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class Hook(BaseHTTPRequestHandler):
+    def do_POST(self):
+        ev = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        print("   POST %s  webhook-id=%s  %s %s  signature %s..." % (self.path, self.headers["webhook-id"],
+              ev.get("script"), ev.get("status"), self.headers.get("webhook-signature", "")[:16]))
+        self.send_response(204); self.end_headers()
+    def log_message(self, *a): pass
+HTTPServer(("127.0.0.1", int(sys.argv[1])), Hook).serve_forever()
+PY
+pids=("$!" "${pids[@]}")
+ARUN_WEBHOOK_URLS="http://127.0.0.1:$recv_port/arun-events" ARUN_WEBHOOK_ALLOW_PRIVATE=1 \
+  ARUN_WEBHOOK_SECRET="whsec_$(head -c 24 /dev/urandom | base64)" \
+  build/webhook/arun-webhook 2>var/webhook.log &
+pids=("$!" "${pids[@]}")
+echo "== arun-webhook relaying completion events to a receiver on 127.0.0.1:$recv_port (log var/webhook.log)"
 
 submit() { build/producer/arun-submit --trigger demo "$@"; }
 
@@ -82,6 +103,27 @@ r = json.load(sys.stdin)
 print("   %-22s %-8s %6s ms  (%s)" % (r["script"], r["status"], r["duration_ms"], r["id"]))'
 done
 
+echo; echo "== arun-cron: a schedule (var/schedule) firing regime every 5 s, each fire once"
+printf '# NAME  SPEC  SCRIPT [ARG...]\nregime-demo  @every 5s  regime\n' >var/schedule
+build/cron/arun-cron --check var/schedule | sed 's/^/   /'
+since=$(date -u +%Y-%m-%dT%H:%M:%S)
+build/cron/arun-cron --schedule var/schedule 2>var/cron.log &
+pids=("$!" "${pids[@]}")
+/usr/bin/python3 - "$since" <<'PY'
+import os, sqlite3, sys, time
+db = sqlite3.connect(os.environ["ARUN_DB"], timeout=10)
+for _ in range(300):
+    rows = db.execute("SELECT id, status FROM analytics_jobs WHERE trigger_type='scheduled' AND status!='running' AND created_at >= ? ORDER BY id", (sys.argv[1],)).fetchall()
+    if len(rows) >= 2: break
+    time.sleep(0.1)
+for r in rows: print("   %s  %s" % r)
+PY
+
+echo; echo "== webhooks received (var/receiver.log)"
+sleep 1
+if [ -s var/receiver.log ]; then tail -n 8 var/receiver.log; else
+  echo "   none: this worker does not write the durable stream P:stream:events yet"; fi
+
 echo; echo "== arun-ctl jobs --limit 12   (the run history in $ARUN_DB)"
 build/ctl/arun-ctl jobs --limit 12 | sed 's/^/   /'
 echo; echo "== arun-ctl queues; arun-ctl workers"
@@ -90,4 +132,4 @@ build/ctl/arun-ctl workers | sed 's/^/   /'
 if [ -t 0 ] && grep -q '"listening on' var/http.log; then
   echo; read -r -p "== the page is at http://127.0.0.1:$http_port/ — press Enter to stop everything " _ || true
 fi
-echo; echo "== done: stopping arun-http, the worker (SIGTERM drains) and the Redis it started"
+echo; echo "== done: stopping arun-http, arun-cron, arun-webhook, the receiver, the worker (SIGTERM drains) and the Redis it started"

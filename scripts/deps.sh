@@ -6,7 +6,7 @@
 # (ip netns, unshare, taskset) are for the scale harness, tests/scale/run.sh.
 set -euo pipefail
 pkgs=(gcc make cmake pkg-config libhiredis-dev libevent-dev libjansson-dev libsqlite3-dev
-      redis-server python3)
+      libcurl4-openssl-dev libssl-dev redis-server python3)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(libcmocka-dev docker-compose python3-redis nodejs npm iproute2 util-linux prometheus
         python3-yaml chromium)

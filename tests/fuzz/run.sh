@@ -13,7 +13,8 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_request fuzz_redis_url fuzz_duration fuzz_whitelist_name)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_request fuzz_redis_url fuzz_duration fuzz_whitelist_name fuzz_schedule
+                                 fuzz_endpoints)
 dir=${FUZZ_BUILD_DIR:-build-fuzz}
 jobs=${FUZZ_JOBS:-1}
 out=tests/fuzz/out
