@@ -4,6 +4,7 @@
 #include "rconn.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@ struct rconn {
     int backoff_ms;
     int in_outage;           /* an outage has been logged and not yet ended */
     struct event *retry;
+    char why[128];           /* why we closed it ourselves, or "" */
     rconn_up_fn *on_up;
     void *arg;
 };
@@ -52,8 +54,15 @@ static void on_ready(redisAsyncContext *ac, void *reply, void *priv)
     (void)ac;
     struct rconn *c = priv;
     redisReply *r = reply;
-    if (!r || r->type == REDIS_REPLY_ERROR || !c->ac)
+    if (!r || !c->ac)
         return; /* the disconnect callback says why and retries */
+    if (r->type == REDIS_REPLY_ERROR) {
+        /* LOADING (a restarted Redis reading its AOF), or a refusal:
+         * close, and try again like after any failed connect */
+        snprintf(c->why, sizeof c->why, "%s", r->str);
+        redisAsyncDisconnect(c->ac);
+        return;
+    }
     c->connected = 1;
     c->backoff_ms = RCONN_BACKOFF_MIN_MS;
     if (c->in_outage)
@@ -81,8 +90,12 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
         return;
     c->ac = NULL;
     c->connected = 0;
-    if (status != REDIS_OK)
+    if (c->why[0]) { /* we closed it: the PING was refused */
+        schedule_retry(c, c->why);
+        c->why[0] = '\0';
+    } else if (status != REDIS_OK) {
         schedule_retry(c, ac->errstr[0] ? ac->errstr : "connection lost");
+    }
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)

@@ -516,9 +516,14 @@ class Soak:
                 holder = int(w.split(":")[1]) if ":" in w else 0
                 window = self.frozen.get(holder)
                 # waiting on a frozen run is the takeover; the frozen run
-                # must be gone within the TTL (1 s) + 0.5 s of its thaw
-                gone = [tt for ww, pp, tt in r if pp == pid and ww == "start"]
-                if window and window[0] <= t and gone and gone[0] <= window[1] + 1_500_000_000:
+                # must be gone within the TTL (1 s) + 0.5 s of its thaw:
+                # its own end (it may finish by itself once thawed), or the
+                # waiter's start (the lock freed by its death). A waiter
+                # killed before either (its worker was killed) says nothing
+                # against it.
+                marks = [tt for ww, pp, tt in r if (pp == holder and ww == "end") or
+                         (pp == pid and ww == "start")]
+                if window and window[0] <= t and (not marks or min(marks) <= window[1] + 1_500_000_000):
                     self.waited_on_frozen += 1
                 else:
                     overlaps.append(jid)
