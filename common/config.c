@@ -178,6 +178,23 @@ int config_parse(const struct config_option *opts, size_t n, void *settings, int
     return CONFIG_OK;
 }
 
+int config_start(const struct config_option *opts, size_t n, void *settings, int argc,
+                 char **argv, int *first_arg, const char *prog, void (*usage)(FILE *f))
+{
+    char err[256];
+    switch (config_parse(opts, n, settings, argc, argv, first_arg, err)) {
+    case CONFIG_HELP:
+        usage(stdout);
+        return 0;
+    case CONFIG_VERSION:
+        printf("%s %s\n", prog, ARUN_VERSION);
+        return 0;
+    case CONFIG_ERROR:
+        return config_usage_error(prog, err);
+    }
+    return -1;
+}
+
 int config_usage_error(const char *prog, const char *err)
 {
     fprintf(stderr, "%s: %s\nTry '%s --help'.\n", prog, err, prog);

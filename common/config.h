@@ -54,4 +54,11 @@ int config_usage_error(const char *prog, const char *err);
 /* Prints the options part of a usage text: flag, variable, default, help. */
 void config_print_options(FILE *f, const struct config_option *opts, size_t n);
 
+/* The start of a program's main: parses argv (config_parse); on --help
+ * prints usage to stdout, on --version "PROG VERSION", and returns 0; on
+ * a bad option prints config_usage_error's line and returns 2; else
+ * returns -1: go on. */
+int config_start(const struct config_option *opts, size_t n, void *settings, int argc,
+                 char **argv, int *first_arg, const char *prog, void (*usage)(FILE *f));
+
 #endif

@@ -319,18 +319,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 int main(int argc, char **argv)
 {
     static struct cron cr; /* static: zeroed, and lives as long as the loop */
-    char err[256];
     int first_arg = argc;
-    switch (config_parse(options, NOPTIONS, &cr.cfg, argc, argv, &first_arg, err)) {
-    case CONFIG_HELP:
-        usage(stdout);
-        return 0;
-    case CONFIG_VERSION:
-        printf("arun-cron %s\n", ARUN_VERSION);
-        return 0;
-    case CONFIG_ERROR:
-        return config_usage_error("arun-cron", err);
-    }
+    int started = config_start(options, NOPTIONS, &cr.cfg, argc, argv, &first_arg, "arun-cron", usage);
+    if (started >= 0)
+        return started;
     if (first_arg < argc && !(cr.cfg.check && first_arg == argc - 1)) {
         fprintf(stderr, "arun-cron: unexpected argument '%s'\n", argv[first_arg]);
         return 2;

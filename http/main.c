@@ -173,16 +173,9 @@ int main(int argc, char **argv)
     struct app a = {0};
     char err[256];
     int first = 0;
-    switch (config_parse(options, NOPTIONS, &a.cfg, argc, argv, &first, err)) {
-    case CONFIG_HELP:
-        usage(stdout);
-        return 0;
-    case CONFIG_VERSION:
-        printf("arun-http %s\n", ARUN_VERSION);
-        return 0;
-    case CONFIG_ERROR:
-        return config_usage_error("arun-http", err);
-    }
+    int started = config_start(options, NOPTIONS, &a.cfg, argc, argv, &first, "arun-http", usage);
+    if (started >= 0)
+        return started;
     enum log_level level = LOG_INFO;
     log_level_parse(a.cfg.log_level, &level); /* a CONFIG_CHOICE: always one of them */
     if (first < argc)

@@ -146,16 +146,9 @@ int main(int argc, char **argv)
     struct mcp_settings s = {0};
     char err[256];
     int first = argc;
-    switch (config_parse(options, NOPTIONS, &s, argc, argv, &first, err)) {
-    case CONFIG_HELP:
-        usage(stdout);
-        return 0;
-    case CONFIG_VERSION:
-        printf("arun-mcp %s\n", ARUN_VERSION);
-        return 0;
-    case CONFIG_ERROR:
-        return usage_error(err, NULL);
-    }
+    int started = config_start(options, NOPTIONS, &s, argc, argv, &first, "arun-mcp", usage);
+    if (started >= 0)
+        return started;
     if (first < argc)
         return usage_error("unexpected argument", argv[first]);
     enum log_level level;

@@ -223,16 +223,9 @@ int main(int argc, char **argv)
     struct submit_settings s = {0};
     char err[256];
     int first = argc;
-    switch (config_parse(options, NOPTIONS, &s, argc, argv, &first, err)) {
-    case CONFIG_HELP:
-        usage(stdout);
-        return 0;
-    case CONFIG_VERSION:
-        printf("arun-submit %s\n", ARUN_VERSION);
-        return 0;
-    case CONFIG_ERROR:
-        return usage_error(err);
-    }
+    int started = config_start(options, NOPTIONS, &s, argc, argv, &first, "arun-submit", usage);
+    if (started >= 0)
+        return started;
     if (s.wait_timeout_ms && !s.wait)
         return usage_error("--wait-timeout goes with --wait");
     if (s.cancel && first < argc)

@@ -129,18 +129,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 int main(int argc, char **argv)
 {
     static struct webhook wh; /* static: zeroed, and lives as long as the loop */
-    char err[256];
     int first_arg = argc;
-    switch (config_parse(options, NOPTIONS, &wh.cfg, argc, argv, &first_arg, err)) {
-    case CONFIG_HELP:
-        usage(stdout);
-        return 0;
-    case CONFIG_VERSION:
-        printf("arun-webhook %s\n", ARUN_VERSION);
-        return 0;
-    case CONFIG_ERROR:
-        return config_usage_error("arun-webhook", err);
-    }
+    int started = config_start(options, NOPTIONS, &wh.cfg, argc, argv, &first_arg, "arun-webhook", usage);
+    if (started >= 0)
+        return started;
     if (first_arg < argc) {
         fprintf(stderr, "arun-webhook: unexpected argument '%s'\n", argv[first_arg]);
         return 2;

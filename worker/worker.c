@@ -354,16 +354,9 @@ int main(int argc, char **argv)
     char err[256];
     w.cfg.concurrency = 0;
     int first_arg = argc;
-    switch (config_parse(options, NOPTIONS, &w.cfg, argc, argv, &first_arg, err)) {
-    case CONFIG_HELP:
-        usage(stdout);
-        return 0;
-    case CONFIG_VERSION:
-        printf("arun-worker %s\n", ARUN_VERSION);
-        return 0;
-    case CONFIG_ERROR:
-        return config_usage_error("arun-worker", err);
-    }
+    int started = config_start(options, NOPTIONS, &w.cfg, argc, argv, &first_arg, "arun-worker", usage);
+    if (started >= 0)
+        return started;
     if (first_arg < argc) {
         fprintf(stderr, "arun-worker: unexpected argument '%s'\n", argv[first_arg]);
         return 2;
