@@ -324,6 +324,7 @@ static int on_deciding(struct job *j)
         int n = orphans_kill(j->req.id);
         if (n > 0)
             JLOG(LOG_WARN, j, "killed %d processes left by an earlier run of this job", n);
+        j->rerun = 1;
     }
     j->busy_logged = j->store_failing = 0;
     j->row.attempts = j->deliveries + 1;
@@ -429,6 +430,13 @@ static void on_run_done(struct run *r, void *arg)
     JLOG(log_enabled(LOG_DEBUG) ? LOG_DEBUG : LOG_INFO, j, "%s in %lld ms", status,
          (long long)row->duration_ms);
     contain_sweep(w); /* what the job left outside its group */
+    if (j->rerun) {
+        /* an earlier run's worker may have died since we looked (it was
+         * alive then, paused or cut off): what its run left is orphaned now */
+        int n = orphans_kill(row->id);
+        if (n > 0)
+            JLOG(LOG_WARN, j, "killed %d processes left by an earlier run of this job", n);
+    }
     release_slot(j);
     j->state = JOB_RECORDING;
     job_step(j);

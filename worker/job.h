@@ -73,6 +73,7 @@ struct job {
     int64_t store_failing_since;
     int busy_logged;
     int lease_lost;             /* taken over by a peer while its claim was awaited */
+    int rerun;                  /* an earlier run of it may have left processes */
     struct event *timer;        /* retries of a step (store busy, twin) */
 };
 
