@@ -241,10 +241,17 @@ class ArunTestCase(unittest.TestCase):
         before exec (rlimits, signal dispositions)."""
         log = open(os.path.join(self.tmp, "worker-%d.log" % len(self.workers)), "wb")
         wrapper = shlex.split(os.environ.get("ARUN_WORKER_WRAPPER", ""))
+        worker = WORKER
         if run_as is not None:
             wrapper = ["setpriv", "--reuid=%d" % run_as, "--regid=%d" % run_as,
                        "--clear-groups"] + wrapper
-        p = subprocess.Popen([*wrapper, WORKER, *args], env=self.env(**env), stdout=log,
+            # a copy the other user can reach (the build folder may sit in
+            # a home directory only its owner can enter)
+            worker = os.path.join(self.tmp, "arun-worker")
+            if not os.path.exists(worker):
+                shutil.copy(WORKER, worker)
+                os.chmod(worker, 0o755)
+        p = subprocess.Popen([*wrapper, worker, *args], env=self.env(**env), stdout=log,
                              stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
         log.close()
         self.workers.append(p)
