@@ -1,8 +1,8 @@
 /*
  * mcp_events: one subscription to the completion channel (P:events) on a
  * libevent loop, for a program that waits for many jobs at once without
- * blocking (arun-mcp, arun-http's /mcp). It reconnects by itself (every
- * MCP_EVENTS_RETRY_MS), and says when it is subscribed again, because
+ * blocking (arun-mcp, arun-http's /mcp). It reconnects by itself (rconn.h:
+ * capped backoff), and says when it is subscribed again, because
  * events published while it was down are lost: whoever waits must then
  * read the results it may have missed.
  */
@@ -11,7 +11,6 @@
 
 #include <stddef.h>
 
-#define MCP_EVENTS_RETRY_MS 1000
 
 struct event_base;
 struct redis_url;

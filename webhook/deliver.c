@@ -19,7 +19,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "../worker/rconn.h"
+#include "rconn.h"
 #include "backoff.h"
 #include "http.h"
 #include "log.h"

@@ -22,7 +22,7 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 
-#include "../worker/rconn.h"
+#include "rconn.h"
 #include "log.h"
 #include "webhook.h"
 

@@ -19,7 +19,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
-#include "../worker/rconn.h"
+#include "rconn.h"
 #include "config.h"
 #include "log.h"
 #include "webhook.h"
