@@ -79,13 +79,12 @@ static void on_checked(redisAsyncContext *ac, void *reply, void *priv)
 void claim_check(struct job *j)
 {
     struct worker *w = j->w;
-    char cancel[KEYS_MAX], watch[KEYS_MAX], delivery[KEYS_MAX];
+    char cancel[KEYS_MAX], watch[KEYS_MAX];
     keys_cancel(cancel, w->cfg.prefix, j->req.id);
     keys_watch(watch, w->cfg.prefix, j->req.id);
-    keys_delivery(delivery, w->cfg.prefix, "");
-    const char *argv[] = {"EVAL", CHECK_SCRIPT, "2", cancel, watch, delivery, j->raw};
+    const char *argv[] = {"EVAL", CHECK_SCRIPT, "2", cancel, watch, w->delivery_prefix, j->raw};
     size_t lens[] = {4, sizeof CHECK_SCRIPT - 1, 1, strlen(cancel), strlen(watch),
-                     strlen(delivery), j->rawlen};
+                     strlen(w->delivery_prefix), j->rawlen};
     if (rconn_command_argv(w->cmd, on_checked, j, 7, argv, lens) < 0)
         job_claimed(j, 0, 0, 0, 0);
 }

@@ -82,12 +82,7 @@ void deliver_send(struct job *j)
     struct worker *w = j->w;
     if (j->deliver_inflight || !rconn_up(w->cmd))
         return; /* deliver_retry_all runs on reconnect */
-    char result_key[KEYS_MAX] = "", output_key[KEYS_MAX] = "", stream_key[KEYS_MAX],
-         dead_key[KEYS_MAX], events[KEYS_MAX], delivery[KEYS_MAX];
-    keys_stream(stream_key, w->cfg.prefix);
-    keys_dead(dead_key, w->cfg.prefix);
-    keys_events(events, w->cfg.prefix);
-    keys_delivery(delivery, w->cfg.prefix, "");
+    char result_key[KEYS_MAX] = "", output_key[KEYS_MAX] = "";
     char *result = NULL, *event = NULL;
     if (j->row.id[0]) {
         keys_result(result_key, w->cfg.prefix, j->row.id);
@@ -105,10 +100,10 @@ void deliver_send(struct job *j)
     char ttl[24], maxlen[24];
     snprintf(ttl, sizeof ttl, "%lld", (long long)w->cfg.result_ttl);
     snprintf(maxlen, sizeof maxlen, "%lld", (long long)w->cfg.stream_maxlen);
-    const char *argv[] = {"EVAL", ACK_SCRIPT, "5", w->processing_key, result_key, stream_key,
-                          dead_key, output_key, j->raw, result ? result : "", ttl,
-                          event ? event : "", events, maxlen, j->dead ? j->dead : "",
-                          j->watched ? "1" : "0", delivery};
+    const char *argv[] = {"EVAL", ACK_SCRIPT, "5", w->processing_key, result_key, w->stream_key,
+                          w->dead_key, output_key, j->raw, result ? result : "", ttl,
+                          event ? event : "", w->events_channel, maxlen, j->dead ? j->dead : "",
+                          j->watched ? "1" : "0", w->delivery_prefix};
     size_t lens[sizeof argv / sizeof argv[0]];
     for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++)
         lens[i] = argv[i] == j->raw ? j->rawlen : strlen(argv[i]);

@@ -60,15 +60,13 @@ static const char RECOVER_SCRIPT[] =
 static void send_recover(struct worker *w, const char *peer, int force, redisCallbackFn *fn,
                          void *priv)
 {
-    char hb[KEYS_MAX], list[KEYS_MAX], workers[KEYS_MAX], queue_prefix[KEYS_MAX],
-        delivery[KEYS_MAX];
+    char hb[KEYS_MAX], list[KEYS_MAX], queue_prefix[KEYS_MAX];
     keys_heartbeat(hb, w->cfg.prefix, peer);
     keys_processing(list, w->cfg.prefix, peer);
-    keys_workers(workers, w->cfg.prefix);
     keys_queue(queue_prefix, w->cfg.prefix, "");
-    keys_delivery(delivery, w->cfg.prefix, "");
-    const char *argv[] = {"EVAL", RECOVER_SCRIPT, "3", hb, list, workers, peer, queue_prefix,
-                          w->queue_names[0], force ? "0" : "1", force ? "1" : "0", delivery};
+    const char *argv[] = {"EVAL", RECOVER_SCRIPT, "3", hb, list, w->workers_key, peer,
+                          queue_prefix, w->queue_names[0], force ? "0" : "1", force ? "1" : "0",
+                          w->delivery_prefix};
     size_t lens[12];
     for (int i = 0; i < 12; i++)
         lens[i] = strlen(argv[i]);

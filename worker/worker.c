@@ -217,6 +217,10 @@ static void setup_id(struct worker *w)
     keys_workers(w->workers_key, w->cfg.prefix);
     keys_cancel_channel(w->cancel_channel, w->cfg.prefix);
     keys_watch_channel(w->watch_channel, w->cfg.prefix);
+    keys_events(w->events_channel, w->cfg.prefix);
+    keys_stream(w->stream_key, w->cfg.prefix);
+    keys_dead(w->dead_key, w->cfg.prefix);
+    keys_delivery(w->delivery_prefix, w->cfg.prefix, "");
 }
 
 /* Leaves once nothing is running or being recorded and no take is in

@@ -73,6 +73,10 @@ struct worker {
     char workers_key[KEYS_MAX];          /* P:workers */
     char cancel_channel[KEYS_MAX];       /* P:cancel */
     char watch_channel[KEYS_MAX];        /* P:watch */
+    char events_channel[KEYS_MAX];       /* P:events */
+    char stream_key[KEYS_MAX];           /* P:stream:events */
+    char dead_key[KEYS_MAX];             /* P:dead */
+    char delivery_prefix[KEYS_MAX];      /* P:delivery: (+ SHA1 of a request) */
     char **queue_names;                  /* nqueues, priority order */
     char **queue_keys;                   /* P:queue:NAME */
     size_t nqueues;
