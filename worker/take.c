@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <hiredis/hiredis.h>
 
 #include "job.h"
@@ -171,10 +172,33 @@ void take_on_up(struct rconn *c, void *arg)
         w->take_busy = 0;
 }
 
+#define TAKE_UNBLOCK_RETRY_MS 50
+
+static void on_unblock_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    take_unblock(arg);
+}
+
+/* CLIENT UNBLOCK answers 0 when the take connection is not blocked yet:
+ * its BLMOVE may still be on its way to Redis (the two connections are not
+ * ordered with each other). Then try again shortly, while a take is out. */
+static void on_unblocked(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)ac;
+    struct worker *w = priv;
+    redisReply *r = reply;
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0 && w->take_busy) {
+        struct timeval tv = {0, TAKE_UNBLOCK_RETRY_MS * 1000};
+        event_base_once(w->base, -1, EV_TIMEOUT, on_unblock_retry, w, &tv);
+    }
+}
+
 void take_unblock(struct worker *w)
 {
     /* makes a BLMOVE in flight return nil now rather than after its
      * timeout; an element it took anyway is requeued at exit */
     if (w->take_busy && w->take_client_id >= 0)
-        rconn_command(w->cmd, NULL, NULL, "CLIENT UNBLOCK %lld", w->take_client_id);
+        rconn_command(w->cmd, on_unblocked, w, "CLIENT UNBLOCK %lld", w->take_client_id);
 }
