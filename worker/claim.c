@@ -6,12 +6,13 @@
  * the processing list in place of the original element (LPOS + LSET, one
  * script), so a crash cannot give it a second id.
  *
- * Checking: one read-only script answers three questions at once: is a
- * cancel recorded for the id (P:cancel:ID, which may predate the push), is
+ * Checking: one MGET answers three questions at once: is a cancel
+ * recorded for the id (P:cancel:ID, which may predate the push), is
  * someone watching its output (P:watch:ID), and how many times recovery
  * has put this request back (P:delivery:SHA1, counted by peers.c beside
  * the request, never inside it: no field of the producer's JSON can raise
- * or lower the count).
+ * or lower the count). The SHA-1 is computed here; a Lua script doing the
+ * same cost Redis about 20 us a job, the MGET about 1.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "job.h"
 #include "keys.h"
 #include "rconn.h"
+#include "sha1.h"
 
 /* KEYS: processing list. ARGV: the element, its replacement. */
 static const char NAME_SCRIPT[] =
@@ -28,13 +30,6 @@ static const char NAME_SCRIPT[] =
     "if not i then return 0 end\n"
     "redis.call('LSET', KEYS[1], i, ARGV[2])\n"
     "return 1\n";
-
-/* KEYS: cancel key, watch key. ARGV: delivery-count key prefix, element. */
-static const char CHECK_SCRIPT[] =
-    "#!lua flags=no-writes\n"
-    "local d = redis.call('GET', ARGV[1] .. redis.sha1hex(ARGV[2]))\n"
-    "return {redis.call('EXISTS', KEYS[1]), redis.call('EXISTS', KEYS[2]),\n"
-    "        tonumber(d) or 0}\n";
 
 static void on_named(redisAsyncContext *ac, void *reply, void *priv)
 {
@@ -56,6 +51,9 @@ void claim_name(struct job *j)
         job_named(j, -1);
 }
 
+/* A value of MGET's reply: present (a string of any content) or nil. */
+static int present(const redisReply *e) { return e->type == REDIS_REPLY_STRING; }
+
 static void on_checked(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)ac;
@@ -66,25 +64,27 @@ static void on_checked(redisAsyncContext *ac, void *reply, void *priv)
         return;
     }
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
-        /* a refused script (an old Redis): run it as if nothing was known */
         JLOG(LOG_WARN, j, "checking for a cancel failed: %s",
              r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
         job_claimed(j, 1, 0, 0, 0);
         return;
     }
-    job_claimed(j, 1, r->element[0]->integer == 1, r->element[1]->integer == 1,
-                (int)r->element[2]->integer);
+    const redisReply *d = r->element[2];
+    job_claimed(j, 1, present(r->element[0]), present(r->element[1]),
+                present(d) ? atoi(d->str) : 0);
 }
 
 void claim_check(struct job *j)
 {
     struct worker *w = j->w;
-    char cancel[KEYS_MAX], watch[KEYS_MAX];
+    char cancel[KEYS_MAX], watch[KEYS_MAX], delivery[KEYS_MAX + SHA1_HEX_LEN];
     keys_cancel(cancel, w->cfg.prefix, j->req.id);
     keys_watch(watch, w->cfg.prefix, j->req.id);
-    const char *argv[] = {"EVAL", CHECK_SCRIPT, "2", cancel, watch, w->delivery_prefix, j->raw};
-    size_t lens[] = {4, sizeof CHECK_SCRIPT - 1, 1, strlen(cancel), strlen(watch),
-                     strlen(w->delivery_prefix), j->rawlen};
-    if (rconn_command_argv(w->cmd, on_checked, j, 7, argv, lens) < 0)
+    size_t plen = strlen(w->delivery_prefix);
+    memcpy(delivery, w->delivery_prefix, plen);
+    sha1_hex(j->raw, j->rawlen, delivery + plen);
+    const char *argv[] = {"MGET", cancel, watch, delivery};
+    size_t lens[] = {4, strlen(cancel), strlen(watch), plen + SHA1_HEX_LEN};
+    if (rconn_command_argv(w->cmd, on_checked, j, 4, argv, lens) < 0)
         job_claimed(j, 0, 0, 0, 0);
 }

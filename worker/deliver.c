@@ -12,6 +12,11 @@
  * writes went through. A refused acknowledgement is retried every second
  * until it goes through; the row was committed before any of it, so a
  * subscriber that reads either on the event finds the final record.
+ *
+ * The script is sent by its digest (EVALSHA): Redis then neither reads
+ * nor hashes its text per job. After a NOSCRIPT (a restarted Redis, a
+ * SCRIPT FLUSH) the next acknowledgement sends the text with EVAL, which
+ * loads it again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +30,14 @@
 #include "log.h"
 #include "rconn.h"
 #include "record.h"
+#include "sha1.h"
 
 #define DELIVER_OUTPUT_MAXLEN "10000" /* entries kept in a live output stream */
 
-/* KEYS: processing list, result, events stream, dead list, output stream.
- * ARGV: request, result JSON ("" for none), TTL seconds, event JSON (""
- * for none), events channel, stream MAXLEN, dead envelope ("" for none),
- * watched ("1": end the output stream), delivery-count key prefix. */
+/* KEYS: processing list, result, events stream, dead list, output stream,
+ * delivery count. ARGV: request, result JSON ("" for none), TTL seconds,
+ * event JSON ("" for none), events channel, stream MAXLEN, dead envelope
+ * ("" for none), watched ("1": end the output stream). */
 static const char ACK_SCRIPT[] =
     "#!lua\n"
     "if not redis.call('LPOS', KEYS[1], ARGV[1]) then return 0 end\n"
@@ -46,9 +52,12 @@ static const char ACK_SCRIPT[] =
     "  redis.call('PUBLISH', ARGV[5], ARGV[4])\n"
     "end\n"
     "if ARGV[7] ~= '' then redis.call('LPUSH', KEYS[4], ARGV[7]) end\n"
-    "redis.call('DEL', ARGV[9] .. redis.sha1hex(ARGV[1]))\n"
+    "redis.call('DEL', KEYS[6])\n"
     "redis.call('LREM', KEYS[1], 1, ARGV[1])\n"
     "return 1\n";
+
+static char ack_sha[SHA1_HEX_LEN + 1]; /* the script's digest, once computed */
+static int ack_loaded;                  /* 0: send the text (EVAL) next time */
 
 static void retry_soon(struct worker *w)
 {
@@ -64,6 +73,11 @@ static void on_delivered(redisAsyncContext *ac, void *reply, void *priv)
     j->deliver_inflight = 0;
     if (!r)
         return; /* the connection dropped: re-sent on reconnect */
+    if (r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "NOSCRIPT", 8)) {
+        ack_loaded = 0; /* nothing ran: send it again with the text */
+        deliver_send(j);
+        return;
+    }
     if (r->type != REDIS_REPLY_INTEGER) {
         /* refused (OOM, read-only replica, a key of the wrong type) */
         JLOG(LOG_WARN, j, "acknowledging the job failed: %s; retrying every second",
@@ -71,6 +85,7 @@ static void on_delivered(redisAsyncContext *ac, void *reply, void *priv)
         retry_soon(j->w);
         return;
     }
+    ack_loaded = 1;
     if (r->integer == 0)
         JLOG(LOG_INFO, j, "its request is no longer in this worker's processing list "
              "(already acknowledged, or taken over by a peer): nothing announced");
@@ -97,13 +112,19 @@ void deliver_send(struct job *j)
             return;
         }
     }
-    char ttl[24], maxlen[24];
+    char ttl[24], maxlen[24], delivery[KEYS_MAX + SHA1_HEX_LEN];
     snprintf(ttl, sizeof ttl, "%lld", (long long)w->cfg.result_ttl);
     snprintf(maxlen, sizeof maxlen, "%lld", (long long)w->cfg.stream_maxlen);
-    const char *argv[] = {"EVAL", ACK_SCRIPT, "5", w->processing_key, result_key, w->stream_key,
-                          w->dead_key, output_key, j->raw, result ? result : "", ttl,
+    size_t plen = strlen(w->delivery_prefix);
+    memcpy(delivery, w->delivery_prefix, plen);
+    sha1_hex(j->raw, j->rawlen, delivery + plen);
+    if (!ack_sha[0])
+        sha1_hex(ACK_SCRIPT, sizeof ACK_SCRIPT - 1, ack_sha);
+    const char *argv[] = {ack_loaded ? "EVALSHA" : "EVAL", ack_loaded ? ack_sha : ACK_SCRIPT,
+                          "6", w->processing_key, result_key, w->stream_key, w->dead_key,
+                          output_key, delivery, j->raw, result ? result : "", ttl,
                           event ? event : "", w->events_channel, maxlen, j->dead ? j->dead : "",
-                          j->watched ? "1" : "0", w->delivery_prefix};
+                          j->watched ? "1" : "0"};
     size_t lens[sizeof argv / sizeof argv[0]];
     for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++)
         lens[i] = argv[i] == j->raw ? j->rawlen : strlen(argv[i]);

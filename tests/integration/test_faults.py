@@ -73,6 +73,36 @@ class RedisDownTests(ArunTestCase):
         self.assertIn(b"lost the connection to Redis", err)
 
 
+class ScriptCacheTests(ArunTestCase):
+    """The acknowledgement is sent by its digest (EVALSHA); a Redis that
+    forgot its scripts (SCRIPT FLUSH, a restart) answers NOSCRIPT, and the
+    worker sends the text again: each job still ends exactly once."""
+
+    def test_acknowledgement_after_script_flush(self):
+        self.start_worker()
+        sub = self.subscribe()
+        self.push({"id": "flush-1", "script": "echo"})
+        self.assertEqual(self.wait_event(sub, "flush-1")["status"], "success")
+        self.assertEqual(self.r("SCRIPT", "FLUSH"), "OK")
+        for n in (2, 3):
+            self.push({"id": "flush-%d" % n, "script": "echo"})
+            self.assertEqual(self.wait_event(sub, "flush-%d" % n)["status"], "success")
+        for n in (1, 2, 3):
+            jid = "flush-%d" % n
+            self.assertEqual(self.result(jid)["status"], "success")
+            self.assertEqual(len(self.events_of(sub, jid, marker="m-%d" % n)), 0,
+                             "no second event for %s" % jid)
+        stream = self.r("XRANGE", self.key("stream", "events"), "-", "+")
+        ids = [json.loads(dict(zip(e[1][::2], e[1][1::2]))[b"event"])["id"] for e in stream]
+        self.assertEqual(sorted(ids), ["flush-1", "flush-2", "flush-3"])
+        wait_for(lambda: not any(self.processing_lists().values()), 10, what="acks")
+        self.assertNotIn("acknowledging the job failed", self.worker_log())
+        stats = self.r("INFO", "commandstats")
+        stats = stats.decode() if isinstance(stats, bytes) else stats
+        line = [l for l in stats.splitlines() if l.startswith("cmdstat_evalsha:")][0]
+        self.assertIn("failed_calls=1", line, "exactly one NOSCRIPT, after the flush")
+
+
 class RedisSettingsTests(ArunTestCase):
     restarts_redis = True  # its own server: the test changes its settings
 
