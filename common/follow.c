@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
+#include "redis_event.h"
 #include <hiredis/hiredis.h>
 
 #include "keys.h"
@@ -454,7 +454,7 @@ static void follow_connect(struct follow *f)
         return;
     }
     ac->data = f;
-    if (redisLibeventAttach(ac, f->base) != REDIS_OK) {
+    if (redis_event_attach(ac, f->base) != REDIS_OK) {
         redisAsyncFree(ac);
         later(f, STEP_CONNECT, "cannot attach to the event loop");
         return;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
+#include "redis_event.h"
 
 #include "log.h"
 #include "redis_url.h"
@@ -114,7 +114,7 @@ static void rconn_connect(struct rconn *c)
         return;
     }
     ac->data = c;
-    if (redisLibeventAttach(ac, c->base) != REDIS_OK) {
+    if (redis_event_attach(ac, c->base) != REDIS_OK) {
         redisAsyncFree(ac);
         schedule_retry(c, "cannot attach to the event loop");
         return;

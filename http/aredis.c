@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
+#include "redis_event.h"
 #include <hiredis/async.h>
 
 #include "log.h"
@@ -57,7 +57,7 @@ struct aredis *aredis_open(struct event_base *base, const struct redis_url *u,
     r->lost = lost;
     r->arg = arg;
     r->ac->data = r;
-    redisLibeventAttach(r->ac, base);
+    redis_event_attach(r->ac, base);
     redisAsyncSetConnectCallback(r->ac, on_connect);
     redisAsyncSetDisconnectCallback(r->ac, on_disconnect);
     return r;
