@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -39,6 +40,7 @@ struct run {
     struct event *timer;           /* deadline, then grace, then linger */
     int64_t grace_ms;
     int64_t start_ms;
+    int64_t due_us;                /* when the timer is due, CLOCK_MONOTONIC */
     enum kill_stage stage;
     int reaped;
     int done_called;
@@ -121,13 +123,26 @@ static void signal_group(struct run *r, int sig)
         log_job(LOG_WARN, r->label, NULL, "killpg %d: %s", sig, strerror(errno));
 }
 
-static void arm(struct run *r, int64_t ms)
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void arm_us(struct run *r, int64_t us)
 {
     /* libevent measures from the time cached at the top of this loop
      * iteration; refresh it so a deadline is never shorter than asked */
     event_base_update_cache_time(r->base);
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
     evtimer_add(r->timer, &tv);
+}
+
+static void arm(struct run *r, int64_t ms)
+{
+    r->due_us = mono_us() + ms * 1000;
+    arm_us(r, ms * 1000);
 }
 
 static void escalate(struct run *r)
@@ -152,6 +167,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct run *r = arg;
+    /* the loop's clock is CLOCK_MONOTONIC_COARSE (no timerfd per loop
+     * iteration), a jiffy behind at worst: a timer that fires early waits
+     * out the rest, so a deadline is never shorter than asked */
+    int64_t early = r->due_us - mono_us();
+    if (early > 0) {
+        arm_us(r, early);
+        return;
+    }
     if (r->reaped) {
         log_job(LOG_WARN, r->label, NULL,
                 "output pipes still open %d ms after exit (a process left the job's group); "
