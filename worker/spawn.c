@@ -85,7 +85,9 @@ pid_t spawn_child(const char *path, char *const argv[], char *const envp[],
     volatile int exec_errno = 0;
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
         goto fail;
-    pid_t parent = getpid();
+    static pid_t parent; /* the worker never forks: its pid, asked once */
+    if (!parent)
+        parent = getpid();
     /* vfork, not fork: the child borrows the worker's memory until it
      * execs, so no page tables are copied and the worker takes no
      * copy-on-write faults afterwards (most of a job's cost in the worker
