@@ -58,6 +58,8 @@ static void job_free(struct job *j)
     run_free(j->run);
     if (j->timer)
         event_free(j->timer);
+    if (j->row_timer)
+        event_free(j->row_timer);
     request_free(&j->req);
     store_row_free(&j->row);
     free(j->dead);
@@ -312,15 +314,21 @@ static int on_deciding(struct job *j)
     }
     if (rc == STORE_OK) {
         /* it ran before (on this host) and did not finish: the first take
-         * stays its created_at; a twin running here now is waited for */
+         * stays its created_at */
         memcpy(j->row.created_at, prev.created_at, sizeof prev.created_at);
         store_row_free(&prev);
-        if (twin_running(j)) {
-            if (!j->busy_logged)
-                JLOG(LOG_INFO, j, "the same id is running in this worker: waiting for it");
-            j->busy_logged = 1;
-            return retry_later(j);
-        }
+    }
+    /* the same id running here now (a duplicate push, or a redelivery
+     * of a run that is still being killed) is waited for: its row may
+     * not be written yet (WORKER_RUNNING_ROW_MS), so ask the jobs */
+    if (twin_running(j)) {
+        if (!j->busy_logged)
+            JLOG(LOG_INFO, j, "the same id is running in this worker: waiting for it");
+        j->busy_logged = 1;
+        return retry_later(j);
+    }
+    if (rc == STORE_OK || j->deliveries > 0) {
+        /* an earlier run (with a row, or one recovery put back) */
         int n = orphans_kill(j->req.id);
         if (n > 0)
             JLOG(LOG_WARN, j, "killed %d processes left by an earlier run of this job", n);
@@ -351,6 +359,39 @@ static int on_deciding(struct job *j)
 }
 
 static void on_run_done(struct run *r, void *arg);
+static void on_running_row(evutil_socket_t fd, short what, void *arg);
+
+static void arm_running_row(struct job *j, int ms)
+{
+    if (!j->row_timer)
+        j->row_timer = evtimer_new(j->w->base, on_running_row, j);
+    struct timeval tv = {0, ms * 1000};
+    if (!j->row_timer || evtimer_add(j->row_timer, &tv) < 0)
+        JLOG(LOG_WARN, j, "cannot arm the running row's timer: only the final row is written");
+}
+
+/* The job has run WORKER_RUNNING_ROW_MS: readers of the database see it
+ * running from now on. A busy store or an unconfirmed lease retry; a
+ * failing store leaves it to the final row, which has its own retries. */
+static void on_running_row(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct job *j = arg;
+    if (j->state != JOB_RUNNING || j->running_written)
+        return;
+    if (!peers_lease_valid(j->w)) {
+        arm_running_row(j, WORKER_RETRY_MS);
+        return;
+    }
+    int rc = store_put(j->w->store, &j->row);
+    if (rc == STORE_OK)
+        j->running_written = 1;
+    else if (rc == STORE_BUSY)
+        arm_running_row(j, WORKER_RETRY_MS);
+    else
+        JLOG(LOG_ERROR, j, "writing the running row: %s", store_errmsg(j->w->store));
+}
 
 /* STARTING -> RUNNING | RECORDING (the spawn failed) | itself (store busy) */
 static int on_starting(struct job *j)
@@ -362,9 +403,14 @@ static int on_starting(struct job *j)
         return retry_later(j);
     snprintf(j->row.status, sizeof j->row.status, "running");
     timefmt_now_iso(j->row.started_at);
-    int rc = store_put(w->store, &j->row);
-    if (rc != STORE_OK)
-        return store_trouble(j, rc, "writing the running row");
+    if (!store_healthy(w->store)) {
+        /* a store that failed last time must take the running row before
+         * anything starts: a script is not run unrecorded */
+        int rc = store_put(w->store, &j->row);
+        if (rc != STORE_OK)
+            return store_trouble(j, rc, "writing the running row");
+        j->running_written = 1;
+    }
     j->busy_logged = j->store_failing = 0;
     j->run = launch_job(w, j, on_run_done);
     if (!j->run) {
@@ -372,6 +418,8 @@ static int on_starting(struct job *j)
         snprintf(reason, sizeof reason, "cannot start the script: %s", strerror(errno));
         return finish_unrun(j, "failed", reason);
     }
+    if (!j->running_written)
+        arm_running_row(j, WORKER_RUNNING_ROW_MS);
     JLOG(LOG_DEBUG, j, "started pid %d (attempt %d)", (int)run_pid(j->run), j->row.attempts);
     j->state = JOB_RUNNING;
     if (j->watched)
@@ -427,6 +475,8 @@ static void on_run_done(struct run *r, void *arg)
     live_flush(j->live);
     run_free(r);
     j->run = NULL;
+    if (j->row_timer)
+        evtimer_del(j->row_timer);
     JLOG(log_enabled(LOG_DEBUG) ? LOG_DEBUG : LOG_INFO, j, "%s in %lld ms", status,
          (long long)row->duration_ms);
     contain_sweep(w); /* what the job left outside its group */

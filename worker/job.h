@@ -10,7 +10,8 @@
  *                       DECIDING (store + whitelist: run, refuse, re-send,
  *                          │       or wait for a twin of the same id)
  *                          v
- *                       STARTING (running row, spawn) ──> RUNNING (run.c)
+ *                       STARTING (spawn) ──> RUNNING (run.c; running row
+ *                                                 after WORKER_RUNNING_ROW_MS)
  *                                                           v
  *      refusals, cancels, spawn failures ───────────────> RECORDING (final row)
  *                                                           v
@@ -74,6 +75,8 @@ struct job {
     int busy_logged;
     int lease_lost;             /* taken over by a peer while its claim was awaited */
     int rerun;                  /* an earlier run of it may have left processes */
+    int running_written;        /* the running row is committed */
+    struct event *row_timer;    /* RUNNING: writes the running row (WORKER_RUNNING_ROW_MS) */
     struct event *timer;        /* retries of a step (store busy, twin) */
 };
 

@@ -28,6 +28,9 @@
 #define WORKER_TAKE_WAIT_MANY_S "0.5"  /* ... and with several: the latency bound
                                           for a job on a lower-priority queue */
 #define WORKER_RETRY_MS 100            /* retry of a step when SQLite is busy */
+#define WORKER_RUNNING_ROW_MS 20       /* a job's running row is written once it has
+                                        * run this long (a shorter job gets only its
+                                        * final row: one commit instead of two) */
 #define WORKER_STORE_GIVE_UP_MS 3000   /* a failing (not busy) store, before the
                                           job ends failed and is dead-lettered */
 #define WORKER_MAX_QUEUES 64

@@ -5,9 +5,10 @@
  * tests swap falloc: the fake spawn succeeds or fails on demand and the
  * test decides when the child "exits"; Redis replies are answered by the
  * test. The store is a real SQLite file, locked by a second connection to
- * make it busy. Covered: the whole path of a successful job, a spawn
- * failure, a busy store (retried, then on), a cancel before the start, the
- * delivery cap, a script off the whitelist.
+ * make it busy. Covered: the whole path of a successful job (its running
+ * row once it has run WORKER_RUNNING_ROW_MS), a job shorter than that
+ * (only its final row), a spawn failure, a busy store (retried, then on),
+ * a cancel before the start, the delivery cap, a script off the whitelist.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,6 +195,20 @@ static struct job *arrive(const char *raw)
     return w.jobs;
 }
 
+static void expect_no_row(const char *id)
+{
+    struct store_row r;
+    assert_int_equal(store_get(w.store, id, &r), STORE_NOTFOUND);
+}
+
+/* Runs the loop until the running row's timer has fired. */
+static void wait_running_row(void)
+{
+    struct timeval tv = {0, (WORKER_RUNNING_ROW_MS + 5) * 1000};
+    event_base_loopexit(w.base, &tv);
+    event_base_dispatch(w.base);
+}
+
 static void expect_row(const char *id, const char *status)
 {
     struct store_row r;
@@ -214,7 +229,9 @@ static void test_success_path(void **state)
     job_claimed(j, 1, 0, 0, 0);
     assert_int_equal(j->state, JOB_RUNNING);
     assert_non_null(fake.run);
-    expect_row("j1", "running");
+    expect_no_row("j1"); /* spawned first, */
+    wait_running_row();
+    expect_row("j1", "running"); /* then seen running */
     fake_exit(0, 0);
     assert_int_equal(j->state, JOB_DELIVERING);
     assert_ptr_equal(fake.delivering, j);
@@ -249,6 +266,22 @@ static void test_spawn_failure(void **state)
     store_row_free(&r);
 }
 
+/* A job that ends before WORKER_RUNNING_ROW_MS is written once, final,
+ * and the running row's timer does not overwrite it afterwards. */
+static void test_short_job_gets_only_its_final_row(void **state)
+{
+    (void)state;
+    struct job *j = arrive("{\"id\":\"j8\",\"script\":\"calibration\"}");
+    job_claimed(j, 1, 0, 0, 0);
+    assert_int_equal(j->state, JOB_RUNNING);
+    expect_no_row("j8");
+    fake_exit(0, 0);
+    expect_row("j8", "success");
+    wait_running_row();
+    expect_row("j8", "success");
+    job_delivered(j);
+}
+
 static void test_busy_store_is_retried(void **state)
 {
     (void)state;
@@ -257,16 +290,17 @@ static void test_busy_store_is_retried(void **state)
     assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     struct job *j = arrive("{\"id\":\"j3\",\"script\":\"calibration\"}");
     job_claimed(j, 1, 0, 0, 0);
-    assert_int_equal(j->state, JOB_STARTING); /* the running row waits */
-    assert_null(fake.run);
-    event_base_loop(w.base, EVLOOP_ONCE); /* a retry, still locked */
-    assert_int_equal(j->state, JOB_STARTING);
+    assert_int_equal(j->state, JOB_RUNNING); /* reading is not blocked by a writer */
+    wait_running_row();                      /* the running row: busy, retried */
+    expect_no_row("j3");
+    fake_exit(3, 0);
+    assert_int_equal(j->state, JOB_RECORDING); /* the final row waits */
+    event_base_loop(w.base, EVLOOP_ONCE);      /* a retry, still locked */
+    assert_int_equal(j->state, JOB_RECORDING);
     assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(other);
     event_base_loop(w.base, EVLOOP_ONCE);
-    assert_int_equal(j->state, JOB_RUNNING);
-    expect_row("j3", "running");
-    fake_exit(3, 0);
+    assert_int_equal(j->state, JOB_DELIVERING);
     expect_row("j3", "error");
 }
 
@@ -348,7 +382,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_success_path),        T(test_spawn_failure),
-        T(test_busy_store_is_retried), T(test_cancel_before_start),
+        T(test_busy_store_is_retried), T(test_short_job_gets_only_its_final_row),
+        T(test_cancel_before_start),
         T(test_cancel_while_running), T(test_delivery_cap),
         T(test_not_whitelisted),     T(test_request_without_id_is_named_first),
         T(test_lost_connection_while_claiming_forgets),
