@@ -169,6 +169,7 @@ class Bench:
             "ARUN_REDIS_URL": self.redis.url, "ARUN_PREFIX": prefix, "ARUN_DB": db,
             "ARUN_SCRIPTS_DIR": self.scripts, "ARUN_PYTHON": python,
             "ARUN_CONCURRENCY": str(k), "ARUN_LOG_LEVEL": "warn", "ARUN_QUEUES": queues,
+            "ARUN_TAKE_AHEAD": str(self.args.take_ahead),
         })
         env.update(env_extra or {})
         log_path = None
@@ -628,6 +629,8 @@ def main():
     ap.add_argument("--probes", type=int, default=50, help="probe jobs (50)")
     ap.add_argument("--no-aof", dest="aof", action="store_false",
                     help="Redis without the append-only file (default: appendonly yes, everysec)")
+    ap.add_argument("--take-ahead", type=int, default=0,
+                    help="ARUN_TAKE_AHEAD of every worker (default 0)")
     ap.add_argument("--only", help="comma-separated scenarios")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--out", default=os.path.join(HERE, "out", "results.json"))

@@ -41,9 +41,21 @@ static void release_slot(struct job *j)
     worker_job_released(j->w);
 }
 
+/* The job's child is over (or never started): its child slot is free. */
+static void child_gone(struct job *j)
+{
+    if (!j->child_counted)
+        return;
+    j->child_counted = 0;
+    j->w->started--;
+}
+
+static void start_parked(struct worker *w);
+
 static void job_free(struct job *j)
 {
     struct worker *w = j->w;
+    child_gone(j);
     for (struct job **p = &w->jobs; *p; p = &(*p)->next) {
         if (*p == j) {
             *p = j->next;
@@ -401,6 +413,18 @@ static int on_starting(struct job *j)
      * heartbeat is confirmed (or its lease found lost, see peers.c) */
     if (!peers_lease_valid(w))
         return retry_later(j);
+    if (w->stopping) {
+        /* taken ahead, not started when the drain began: left listed */
+        job_free(j);
+        return JOB_FREED;
+    }
+    if (j->cancel_requested)
+        return finish_unrun(j, "cancelled", "cancelled before it started");
+    if (w->started >= w->cfg.concurrency) {
+        j->parked = 1; /* taken ahead: start_parked steps it again */
+        return JOB_WAIT;
+    }
+    j->parked = 0;
     snprintf(j->row.status, sizeof j->row.status, "running");
     timefmt_now_iso(j->row.started_at);
     if (!store_healthy(w->store)) {
@@ -418,6 +442,8 @@ static int on_starting(struct job *j)
         snprintf(reason, sizeof reason, "cannot start the script: %s", strerror(errno));
         return finish_unrun(j, "failed", reason);
     }
+    j->child_counted = 1;
+    w->started++;
     if (!j->running_written)
         arm_running_row(j, WORKER_RUNNING_ROW_MS);
     JLOG(LOG_DEBUG, j, "started pid %d (attempt %d)", (int)run_pid(j->run), j->row.attempts);
@@ -477,6 +503,8 @@ static void on_run_done(struct run *r, void *arg)
     j->run = NULL;
     if (j->row_timer)
         evtimer_del(j->row_timer);
+    child_gone(j);
+    start_parked(w);
     JLOG(log_enabled(LOG_DEBUG) ? LOG_DEBUG : LOG_INFO, j, "%s in %lld ms", status,
          (long long)row->duration_ms);
     contain_sweep(w); /* what the job left outside its group */
@@ -597,6 +625,10 @@ void job_cancel(struct job *j)
     if (j->state >= JOB_RECORDING)
         return; /* it has ended: a finished job is left as it was */
     j->cancel_requested = 1;
+    if (j->parked) {
+        job_step(j); /* held ahead: it ends now, without waiting for a slot */
+        return;
+    }
     if (j->state == JOB_RUNNING && j->run) {
         JLOG(LOG_INFO, j, "cancel requested: SIGTERM to its process group");
         run_stop(j->run, RUN_CAUSE_CANCEL);
@@ -612,6 +644,30 @@ void job_watch(struct job *j)
 }
 
 void job_delivered(struct job *j) { job_free(j); }
+
+/* Starts the job that has waited longest for a child slot, if any (the
+ * list is newest first). */
+static void start_parked(struct worker *w)
+{
+    if (w->started >= w->cfg.concurrency)
+        return;
+    struct job *oldest = NULL;
+    for (struct job *j = w->jobs; j; j = j->next)
+        if (j->parked)
+            oldest = j;
+    if (oldest)
+        job_step(oldest);
+}
+
+void job_unpark_all(struct worker *w)
+{
+    struct job *next;
+    for (struct job *j = w->jobs; j; j = next) {
+        next = j->next;
+        if (j->parked)
+            job_step(j); /* frees it when stopping */
+    }
+}
 
 void job_drop(struct job *j)
 {

@@ -76,6 +76,8 @@ struct job {
     int lease_lost;             /* taken over by a peer while its claim was awaited */
     int rerun;                  /* an earlier run of it may have left processes */
     int running_written;        /* the running row is committed */
+    int parked;                 /* STARTING: taken ahead, waits for a child slot */
+    int child_counted;          /* counted in w->started */
     struct event *row_timer;    /* RUNNING: writes the running row (WORKER_RUNNING_ROW_MS) */
     struct event *timer;        /* retries of a step (store busy, twin) */
 };
@@ -104,6 +106,10 @@ struct job *job_find(struct worker *w, const char *id);
  * after the grace, and it ends "cancelled" unless it had already timed
  * out; after that, nothing changes. */
 void job_cancel(struct job *j);
+
+/* Steps every job taken ahead and waiting for a slot: when stopping they
+ * are dropped (their requests stay listed for the requeue at exit). */
+void job_unpark_all(struct worker *w);
 
 /* Someone started to follow j's output: stream it (live.c). */
 void job_watch(struct job *j);

@@ -1,6 +1,8 @@
 /*
  * take: moving requests from the queues into this worker's processing
- * list, one at a time on the "take" connection, while a slot is free.
+ * list, one at a time on the "take" connection, while a slot is free (or,
+ * with ARUN_TAKE_AHEAD=N, until N requests wait for one, already claimed
+ * and checked, so a freed slot starts the next without a round trip).
  *
  * With one queue this is BLMOVE queue processing LEFT RIGHT. BLMOVE
  * blocks on a single key, so with several queues the worker first tries
@@ -93,7 +95,7 @@ static void on_tried(redisAsyncContext *ac, void *reply, void *priv)
         taken(w, r->element[1]->str, r->element[1]->len, (size_t)r->element[0]->integer - 1);
         return;
     }
-    if (w->stopping || w->running >= w->cfg.concurrency) {
+    if (w->stopping || w->running >= w->cfg.concurrency + w->cfg.take_ahead) {
         w->take_busy = 0;
         worker_job_released(w);
         return;
@@ -104,7 +106,7 @@ static void on_tried(redisAsyncContext *ac, void *reply, void *priv)
 void take_next(struct worker *w)
 {
     if (w->take_busy || w->stopping || !w->heartbeat_ok || !rconn_up(w->take) ||
-        w->running >= w->cfg.concurrency)
+        w->running >= w->cfg.concurrency + w->cfg.take_ahead)
         return;
     w->take_busy = 1;
     if (w->nqueues == 1) {

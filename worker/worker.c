@@ -45,6 +45,9 @@ static const struct config_option options[] = {
      "interpreter to run scripts with"},
     {"concurrency", 'c', "ARUN_CONCURRENCY", CONFIG_INT, S(concurrency), NULL, 1, 4096, "N",
      "jobs run at once (default: number of CPUs)"},
+    {"take-ahead", 0, "ARUN_TAKE_AHEAD", CONFIG_INT, S(take_ahead), "0", 0, 4096, "N",
+     "requests taken, checked and held while every slot is busy, so a freed slot starts "
+     "the next at once (default 0: take only for a free slot)"},
     {"queues", 'q', "ARUN_QUEUES", CONFIG_NAMES, S(queues), "default", 1, 64, "Q1,Q2",
      "queues to take from, highest priority first"},
     {"kill-grace-ms", 0, "ARUN_KILL_GRACE_MS", CONFIG_DURATION, S(kill_grace_ms), "5s", 0,
@@ -289,6 +292,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     log_info("signal %d: no new jobs; letting %d running jobs finish (up to %lld ms)", (int)sig,
              w->running, (long long)w->cfg.drain_timeout_ms);
     take_unblock(w);
+    job_unpark_all(w); /* held ahead, never started: left listed for the requeue */
     int64_t ms = w->cfg.drain_timeout_ms;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     w->drain_timer = evtimer_new(w->base, on_drain_deadline, w);

@@ -50,6 +50,7 @@ struct worker_settings {
     const char *queues;
     const char *log_level;
     int64_t concurrency;
+    int64_t take_ahead;        /* requests held beyond the running ones (0: none) */
     int64_t kill_grace_ms;
     int64_t max_output;
     int64_t result_ttl;
@@ -98,6 +99,7 @@ struct worker {
 
     struct job *jobs;                    /* every job held, any state */
     int running;                         /* jobs holding a slot (not yet finished) */
+    int started;                         /* jobs whose child runs (at most concurrency) */
     int take_busy;                       /* a take or reconcile is in flight */
     long long take_client_id;            /* CLIENT ID of the take connection, or -1 */
     int heartbeat_ok;                    /* the heartbeat was written since start */

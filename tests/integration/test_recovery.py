@@ -1,5 +1,6 @@
 """Recovery: a worker killed mid-job, shutdown with running jobs, a job
 that kills every worker that runs it, and Redis going away."""
+import datetime
 import hashlib
 import json
 import os
@@ -112,6 +113,39 @@ class CrashTests(ArunTestCase):
         self.assertLess(time.monotonic() - t0, 5)
         self.assertEqual(self.r("KEYS", self.key("worker", "*")), [])
         self.assertFalse(any(self.processing_lists().values()))
+
+    def test_requests_taken_ahead_wait_their_turn_and_go_back_on_sigterm(self):
+        # ARUN_TAKE_AHEAD=1 with one slot: the second request is taken
+        # (in the processing list, not the queue) but not started; the
+        # drain puts it back in its queue, the running job finishes.
+        w = self.start_worker(ARUN_CONCURRENCY="1", ARUN_TAKE_AHEAD="1")
+        sub = self.subscribe()
+        for i in range(3):
+            self.push({"id": "ahead-%d" % i, "script": "sleepy", "args": ["1"]})
+        self.wait_row("ahead-0", "running")
+        queue = self.key("queue", "default")
+        wait_for(lambda: self.r("LLEN", queue) == 1, 5, what="one request taken ahead")
+        held = [e for lst in self.processing_lists().values() for e in lst]
+        self.assertEqual(sorted(json.loads(e)["id"] for e in held), ["ahead-0", "ahead-1"])
+        self.assertIsNone(self.row("ahead-1"), "a held request must not start")
+        w.send_signal(signal.SIGTERM)
+        self.assertEqual(self.wait_event(sub, "ahead-0")["status"], "success")
+        self.assertEqual(w.wait(10), 0)
+        left = sorted(json.loads(e)["id"] for e in self.r("LRANGE", queue, 0, -1))
+        self.assertEqual(left, ["ahead-1", "ahead-2"])
+        self.assertIsNone(self.row("ahead-1"))
+        # another worker runs them, one at a time, in order
+        self.start_worker(ARUN_CONCURRENCY="1", ARUN_TAKE_AHEAD="1")
+        evs = self.wait_events(sub, ["ahead-1", "ahead-2"])
+        self.assertEqual({e["status"] for e in evs.values()}, {"success"})
+        rows = sorted((self.row(i) for i in ("ahead-1", "ahead-2")), key=lambda r: r["started_at"])
+        self.assertEqual([r["id"] for r in rows], ["ahead-1", "ahead-2"])
+        # completed_at is when the row was recorded, after the next start;
+        # the first run's end is its start plus its duration (ms, rounded)
+        def ms(iso):
+            return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000
+        first_end = ms(rows[0]["started_at"]) + rows[0]["duration_ms"]
+        self.assertLessEqual(first_end, ms(rows[1]["started_at"]) + 2, "one slot: no overlap")
 
     def test_idle_worker_exits_promptly_on_sigterm(self):
         w = self.start_worker()

@@ -304,6 +304,45 @@ static void test_busy_store_is_retried(void **state)
     expect_row("j3", "error");
 }
 
+/* ARUN_TAKE_AHEAD: a request taken while every slot is busy is checked
+ * and held; a cancel ends it at once; a freed slot starts the oldest. */
+static void test_taken_ahead_waits_for_a_slot(void **state)
+{
+    (void)state;
+    w.cfg.concurrency = 1;
+    w.cfg.take_ahead = 2;
+    struct job *a = arrive("{\"id\":\"ta\",\"script\":\"calibration\"}");
+    job_claimed(a, 1, 0, 0, 0);
+    assert_int_equal(a->state, JOB_RUNNING);
+    struct run *ra = fake.run;
+    struct job *b = arrive("{\"id\":\"tb\",\"script\":\"calibration\"}");
+    job_claimed(b, 1, 0, 0, 0);
+    assert_int_equal(b->state, JOB_STARTING);
+    assert_true(b->parked);
+    assert_ptr_equal(fake.run, ra); /* nothing else spawned */
+    struct job *c = arrive("{\"id\":\"tc\",\"script\":\"calibration\"}");
+    job_claimed(c, 1, 0, 0, 0);
+    assert_true(c->parked);
+    assert_int_equal(w.running, 3);
+    assert_int_equal(w.started, 1);
+    job_cancel(c); /* held ahead: ends now */
+    assert_int_equal(c->state, JOB_DELIVERING);
+    expect_row("tc", "cancelled");
+    job_delivered(c);
+    fake_exit(0, 0); /* a's slot frees: b, the oldest held, starts */
+    assert_int_equal(b->state, JOB_RUNNING);
+    assert_false(b->parked);
+    assert_ptr_not_equal(fake.run, ra);
+    assert_int_equal(w.started, 1);
+    job_delivered(a);
+    fake_exit(0, 0);
+    job_delivered(b);
+    assert_int_equal(w.started, 0);
+    assert_int_equal(w.running, 0);
+    w.cfg.concurrency = 2;
+    w.cfg.take_ahead = 0;
+}
+
 static void test_cancel_before_start(void **state)
 {
     (void)state;
@@ -383,6 +422,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_success_path),        T(test_spawn_failure),
         T(test_busy_store_is_retried), T(test_short_job_gets_only_its_final_row),
+        T(test_taken_ahead_waits_for_a_slot),
         T(test_cancel_before_start),
         T(test_cancel_while_running), T(test_delivery_cap),
         T(test_not_whitelisted),     T(test_request_without_id_is_named_first),
