@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "fmtint.h"
 #include "utf8.h"
 
 /* The two records are written directly rather than built as jansson
@@ -127,9 +128,8 @@ static void field_int(struct jbuf *b, const char *key, int has, long long v)
         PUT_LIT(b, "null");
         return;
     }
-    char num[24];
-    int n = snprintf(num, sizeof num, "%lld", v);
-    put(b, num, (size_t)n);
+    char num[FMTINT_MAX];
+    put(b, num, fmtint_i64(num, (int64_t)v));
 }
 
 /* The fields the event and the result share, in the contract's order. */

@@ -2,7 +2,9 @@
  * test_timefmt: timefmt_iso formats a CLOCK_REALTIME timespec as the
  * contract's "YYYY-MM-DDTHH:MM:SS.mmmZ" in UTC (24 characters), truncating
  * nanoseconds to milliseconds; timefmt_now_iso has the same shape;
- * timefmt_mono_ms never goes backwards.
+ * timefmt_mono_ms never goes backwards. The date arithmetic (no gmtime_r)
+ * is checked against gmtime_r + strftime on every day boundary from 1970
+ * to 2400 and on 200,000 random instants up to year 9999.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +39,35 @@ static void test_fixed(void **state)
     iso(0, 0, "1970-01-01T00:00:00.000Z");
     iso(951868799, 999999999, "2000-02-29T23:59:59.999Z");
     iso(951868799, 7000000, "2000-02-29T23:59:59.007Z");
+}
+
+static void oracle(time_t sec, long nsec, char out[64])
+{
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(out, 64, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 64 - n, ".%03ldZ", nsec / 1000000);
+}
+
+static void test_against_gmtime(void **state)
+{
+    (void)state;
+    char want[64];
+    /* the last second of each day and the first of the next, 1970-2400 */
+    for (time_t day = 0; day < 157000; day++) {
+        time_t t = day * 86400;
+        oracle(t, 0, want);
+        iso(t, 0, want);
+        oracle(t + 86399, 999999999, want);
+        iso(t + 86399, 999999999, want);
+    }
+    srand(7);
+    for (int i = 0; i < 200000; i++) {
+        time_t t = (time_t)(((uint64_t)rand() << 31 | (uint64_t)rand()) % 253402300800ULL);
+        long ns = rand() % 1000000000L;
+        oracle(t, ns, want);
+        iso(t, ns, want);
+    }
 }
 
 static void test_timezone_ignored(void **state)
@@ -88,6 +120,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixed),
+        cmocka_unit_test(test_against_gmtime),
         cmocka_unit_test(test_timezone_ignored),
         cmocka_unit_test(test_now_shape),
         cmocka_unit_test(test_mono),
