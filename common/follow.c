@@ -19,12 +19,12 @@
 #include <string.h>
 
 #include <event2/event.h>
-#include "redis_event.h"
 #include <hiredis/hiredis.h>
 
 #include "keys.h"
 #include "log.h"
 #include "record_read.h"
+#include "redis_event.h"
 #include "redis_url.h"
 #include "store.h"
 

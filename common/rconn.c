@@ -9,10 +9,11 @@
 #include <string.h>
 
 #include <event2/event.h>
-#include "redis_event.h"
 
 #include "log.h"
+#include "redis_event.h"
 #include "redis_url.h"
+#include "resp.h"
 
 #define RCONN_BACKOFF_MIN_MS 100
 
@@ -180,7 +181,13 @@ int rconn_command_argv(struct rconn *c, redisCallbackFn *fn, void *priv, int arg
 {
     if (!c->connected)
         return -1;
-    return redisAsyncCommandArgv(c->ac, fn, priv, argc, argv, argvlen) == REDIS_OK ? 0 : -1;
+    char *cmd;
+    long long len = resp_format_argv(&cmd, argc, argv, argvlen);
+    if (len < 0)
+        return -1;
+    int rc = redisAsyncFormattedCommand(c->ac, fn, priv, cmd, (size_t)len);
+    free(cmd);
+    return rc == REDIS_OK ? 0 : -1;
 }
 
 int rconn_command_formatted(struct rconn *c, redisCallbackFn *fn, void *priv, const char *cmd,

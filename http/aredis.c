@@ -6,10 +6,10 @@
 #include <stdlib.h>
 
 #include <event2/event.h>
-#include "redis_event.h"
 #include <hiredis/async.h>
 
 #include "log.h"
+#include "redis_event.h"
 #include "redis_url.h"
 
 struct aredis {

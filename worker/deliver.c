@@ -25,11 +25,13 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 
+#include "fmtint.h"
 #include "job.h"
 #include "keys.h"
 #include "log.h"
 #include "rconn.h"
 #include "record.h"
+#include "resp.h"
 #include "sha1.h"
 
 #define DELIVER_OUTPUT_MAXLEN "10000" /* entries kept in a live output stream */
@@ -113,8 +115,8 @@ void deliver_send(struct job *j)
         }
     }
     char ttl[24], maxlen[24], delivery[KEYS_MAX + SHA1_HEX_LEN];
-    snprintf(ttl, sizeof ttl, "%lld", (long long)w->cfg.result_ttl);
-    snprintf(maxlen, sizeof maxlen, "%lld", (long long)w->cfg.stream_maxlen);
+    ttl[fmtint_i64(ttl, w->cfg.result_ttl)] = '\0';
+    maxlen[fmtint_i64(maxlen, w->cfg.stream_maxlen)] = '\0';
     size_t plen = strlen(w->delivery_prefix);
     memcpy(delivery, w->delivery_prefix, plen);
     sha1_hex(j->raw, j->rawlen, delivery + plen);
@@ -129,7 +131,7 @@ void deliver_send(struct job *j)
     for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++)
         lens[i] = argv[i] == j->raw ? j->rawlen : strlen(argv[i]);
     char *cmd = NULL;
-    long long len = redisFormatCommandArgv(&cmd, (int)(sizeof argv / sizeof argv[0]), argv, lens);
+    long long len = resp_format_argv(&cmd, (int)(sizeof argv / sizeof argv[0]), argv, lens);
     /* the result can hold megabytes of output: free it before hiredis
      * copies the command into its buffer, so only two copies live at once */
     free(result);
@@ -142,7 +144,7 @@ void deliver_send(struct job *j)
     j->deliver_inflight = 1;
     if (rconn_command_formatted(w->cmd, on_delivered, j, cmd, (size_t)len) < 0)
         j->deliver_inflight = 0;
-    redisFreeCommand(cmd);
+    free(cmd);
 }
 
 void deliver_retry_all(struct worker *w)

@@ -46,8 +46,11 @@ static void taken(struct worker *w, const char *raw, size_t len, size_t queue_in
 static void block_on_first(struct worker *w)
 {
     const char *wait = w->nqueues == 1 ? WORKER_TAKE_WAIT_ONE_S : WORKER_TAKE_WAIT_MANY_S;
-    if (rconn_command(w->take, on_blocked, w, "BLMOVE %s %s LEFT RIGHT %s", w->queue_keys[0],
-                      w->processing_key, wait) < 0)
+    const char *argv[] = {"BLMOVE", w->queue_keys[0], w->processing_key, "LEFT", "RIGHT", wait};
+    size_t lens[6];
+    for (int i = 0; i < 6; i++)
+        lens[i] = strlen(argv[i]);
+    if (rconn_command_argv(w->take, on_blocked, w, 6, argv, lens) < 0)
         w->take_busy = 0;
 }
 

@@ -48,6 +48,7 @@ struct run {
 static struct {
     int spawn_fails;
     struct run *run;       /* the last run started */
+    struct job *run_job;   /* whose it is */
     struct job *claiming;  /* claim_check was asked for it */
     struct job *naming;
     struct job *delivering;
@@ -66,6 +67,7 @@ struct run *launch_job(struct worker *w, struct job *j, run_done_fn *done)
     r->done = done;
     r->arg = j;
     fake.run = r;
+    fake.run_job = j;
     return r;
 }
 
@@ -314,12 +316,11 @@ static void test_taken_ahead_waits_for_a_slot(void **state)
     struct job *a = arrive("{\"id\":\"ta\",\"script\":\"calibration\"}");
     job_claimed(a, 1, 0, 0, 0);
     assert_int_equal(a->state, JOB_RUNNING);
-    struct run *ra = fake.run;
     struct job *b = arrive("{\"id\":\"tb\",\"script\":\"calibration\"}");
     job_claimed(b, 1, 0, 0, 0);
     assert_int_equal(b->state, JOB_STARTING);
     assert_true(b->parked);
-    assert_ptr_equal(fake.run, ra); /* nothing else spawned */
+    assert_ptr_equal(fake.run_job, a); /* nothing else spawned */
     struct job *c = arrive("{\"id\":\"tc\",\"script\":\"calibration\"}");
     job_claimed(c, 1, 0, 0, 0);
     assert_true(c->parked);
@@ -332,7 +333,7 @@ static void test_taken_ahead_waits_for_a_slot(void **state)
     fake_exit(0, 0); /* a's slot frees: b, the oldest held, starts */
     assert_int_equal(b->state, JOB_RUNNING);
     assert_false(b->parked);
-    assert_ptr_not_equal(fake.run, ra);
+    assert_ptr_equal(fake.run_job, b);
     assert_int_equal(w.started, 1);
     job_delivered(a);
     fake_exit(0, 0);
