@@ -33,6 +33,8 @@ int rconn_up(const struct rconn *c);
 /* Sends a command. Returns 0, or -1 when not connected (fn is then never
  * called). fn may be NULL. */
 int rconn_command(struct rconn *c, redisCallbackFn *fn, void *priv, const char *fmt, ...);
+/* The same with arguments: argvlen[i] bytes each, or C strings when
+ * argvlen is NULL. */
 int rconn_command_argv(struct rconn *c, redisCallbackFn *fn, void *priv, int argc,
                        const char **argv, const size_t *argvlen);
 /* Sends a command already in the protocol's form (cmd, len bytes). */

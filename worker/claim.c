@@ -22,7 +22,6 @@
 #include "job.h"
 #include "keys.h"
 #include "rconn.h"
-#include "sha1.h"
 
 /* KEYS: processing list. ARGV: the element, its replacement. */
 static const char NAME_SCRIPT[] =
@@ -77,14 +76,10 @@ static void on_checked(redisAsyncContext *ac, void *reply, void *priv)
 void claim_check(struct job *j)
 {
     struct worker *w = j->w;
-    char cancel[KEYS_MAX], watch[KEYS_MAX], delivery[KEYS_MAX + SHA1_HEX_LEN];
+    char cancel[KEYS_MAX], watch[KEYS_MAX];
     keys_cancel(cancel, w->cfg.prefix, j->req.id);
     keys_watch(watch, w->cfg.prefix, j->req.id);
-    size_t plen = strlen(w->delivery_prefix);
-    memcpy(delivery, w->delivery_prefix, plen);
-    sha1_hex(j->raw, j->rawlen, delivery + plen);
-    const char *argv[] = {"MGET", cancel, watch, delivery};
-    size_t lens[] = {4, strlen(cancel), strlen(watch), plen + SHA1_HEX_LEN};
-    if (rconn_command_argv(w->cmd, on_checked, j, 4, argv, lens) < 0)
+    const char *argv[] = {"MGET", cancel, watch, job_delivery_key(j)};
+    if (rconn_command_argv(w->cmd, on_checked, j, 4, argv, NULL) < 0)
         job_claimed(j, 0, 0, 0, 0);
 }

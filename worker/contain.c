@@ -29,17 +29,20 @@
 #define CONTAIN_RESWEEP_MS 50  /* their children come back to us in turn */
 #define CONTAIN_RESWEEPS 20    /* a second's worth */
 
-int contain_setup(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+static char children_path[64]; /* /proc/self/task/PID/children, set up once */
+
+int contain_setup(void)
+{
+    snprintf(children_path, sizeof children_path, "/proc/self/task/%d/children", (int)getpid());
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
 
 /* Reads the pids of this process's children into pids. Returns how many. */
 static size_t list_children(pid_t *pids, size_t max)
 {
-    static char path[64]; /* the worker never forks: built once */
-    if (!path[0])
-        snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
     size_t n = 0;
     /* open, read, close: three system calls a job; stdio would add a stat */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(children_path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         static char buf[CONTAIN_MAX_CHILDREN * 8]; /* "PID " each */
         size_t len = 0;

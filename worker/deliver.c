@@ -25,7 +25,6 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 
-#include "fmtint.h"
 #include "job.h"
 #include "keys.h"
 #include "log.h"
@@ -114,18 +113,13 @@ void deliver_send(struct job *j)
             return;
         }
     }
-    char ttl[24], maxlen[24], delivery[KEYS_MAX + SHA1_HEX_LEN];
-    ttl[fmtint_i64(ttl, w->cfg.result_ttl)] = '\0';
-    maxlen[fmtint_i64(maxlen, w->cfg.stream_maxlen)] = '\0';
-    size_t plen = strlen(w->delivery_prefix);
-    memcpy(delivery, w->delivery_prefix, plen);
-    sha1_hex(j->raw, j->rawlen, delivery + plen);
     if (!ack_sha[0])
         sha1_hex(ACK_SCRIPT, sizeof ACK_SCRIPT - 1, ack_sha);
     const char *argv[] = {ack_loaded ? "EVALSHA" : "EVAL", ack_loaded ? ack_sha : ACK_SCRIPT,
                           "6", w->processing_key, result_key, w->stream_key, w->dead_key,
-                          output_key, delivery, j->raw, result ? result : "", ttl,
-                          event ? event : "", w->events_channel, maxlen, j->dead ? j->dead : "",
+                          output_key, job_delivery_key(j), j->raw, result ? result : "",
+                          w->result_ttl_text, event ? event : "", w->events_channel,
+                          w->stream_maxlen_text, j->dead ? j->dead : "",
                           j->watched ? "1" : "0"};
     size_t lens[sizeof argv / sizeof argv[0]];
     for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++)

@@ -41,12 +41,14 @@ static void release_slot(struct job *j)
     worker_job_released(j->w);
 }
 
-/* The job's child is over (or never started): its child slot is free. */
-static void child_gone(struct job *j)
+/* Frees the job's run (SIGKILLing a child still running) and gives back
+ * its child slot: w->started counts the jobs that have a run. */
+static void end_run(struct job *j)
 {
-    if (!j->child_counted)
+    if (!j->run)
         return;
-    j->child_counted = 0;
+    run_free(j->run);
+    j->run = NULL;
     j->w->started--;
 }
 
@@ -55,7 +57,7 @@ static void start_parked(struct worker *w);
 static void job_free(struct job *j)
 {
     struct worker *w = j->w;
-    child_gone(j);
+    end_run(j);
     for (struct job **p = &w->jobs; *p; p = &(*p)->next) {
         if (*p == j) {
             *p = j->next;
@@ -67,7 +69,6 @@ static void job_free(struct job *j)
     if (had_slot)
         w->running--;
     live_free(j->live);
-    run_free(j->run);
     if (j->timer)
         event_free(j->timer);
     if (j->row_timer)
@@ -245,6 +246,7 @@ void job_named(struct job *j, int ok)
         free(j->raw);
         j->raw = j->renamed;
         j->rawlen = strlen(j->raw);
+        j->delivery_key[0] = '\0';
     } else {
         free(j->renamed);
         JLOG(LOG_WARN, j, "could not store the assigned id in the processing list");
@@ -361,12 +363,6 @@ static int on_deciding(struct job *j)
         return finish_unrun(j, "cancelled", "cancelled before it started");
     if (check_script(j, reason, sizeof reason) < 0)
         return finish_unrun(j, "rejected", reason);
-    if (j->w->stopping) {
-        /* taken but not started when the drain began: leave it listed,
-         * so the final requeue puts it back for another worker */
-        job_free(j);
-        return JOB_FREED;
-    }
     return JOB_STARTING;
 }
 
@@ -409,15 +405,16 @@ static void on_running_row(evutil_socket_t fd, short what, void *arg)
 static int on_starting(struct job *j)
 {
     struct worker *w = j->w;
+    if (w->stopping) {
+        /* taken (or taken ahead) but not started when the drain began:
+         * leave it listed, so the final requeue puts it back */
+        job_free(j);
+        return JOB_FREED;
+    }
     /* a worker that may have been declared dead starts nothing until its
      * heartbeat is confirmed (or its lease found lost, see peers.c) */
     if (!peers_lease_valid(w))
         return retry_later(j);
-    if (w->stopping) {
-        /* taken ahead, not started when the drain began: left listed */
-        job_free(j);
-        return JOB_FREED;
-    }
     if (j->cancel_requested)
         return finish_unrun(j, "cancelled", "cancelled before it started");
     if (w->started >= w->cfg.concurrency) {
@@ -442,7 +439,6 @@ static int on_starting(struct job *j)
         snprintf(reason, sizeof reason, "cannot start the script: %s", strerror(errno));
         return finish_unrun(j, "failed", reason);
     }
-    j->child_counted = 1;
     w->started++;
     if (!j->running_written)
         arm_running_row(j, WORKER_RUNNING_ROW_MS);
@@ -499,11 +495,9 @@ static void on_run_done(struct run *r, void *arg)
     }
     set_text(&row->stderr_text, err);
     live_flush(j->live);
-    run_free(r);
-    j->run = NULL;
+    end_run(j);
     if (j->row_timer)
         evtimer_del(j->row_timer);
-    child_gone(j);
     start_parked(w);
     JLOG(log_enabled(LOG_DEBUG) ? LOG_DEBUG : LOG_INFO, j, "%s in %lld ms", status,
          (long long)row->duration_ms);
@@ -644,6 +638,16 @@ void job_watch(struct job *j)
 }
 
 void job_delivered(struct job *j) { job_free(j); }
+
+const char *job_delivery_key(struct job *j)
+{
+    if (!j->delivery_key[0]) {
+        size_t plen = strlen(j->w->delivery_prefix);
+        memcpy(j->delivery_key, j->w->delivery_prefix, plen);
+        sha1_hex(j->raw, j->rawlen, j->delivery_key + plen);
+    }
+    return j->delivery_key;
+}
 
 /* Starts the job that has waited longest for a child slot, if any (the
  * list is newest first). */

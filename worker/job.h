@@ -31,7 +31,9 @@
 #include <sys/types.h>
 
 #include "log.h"
+#include "keys.h"
 #include "request.h"
+#include "sha1.h"
 #include "store.h"
 #include "worker.h"
 
@@ -56,6 +58,7 @@ struct job {
     enum job_state state;
     char *raw;                  /* the processing-list element, owned */
     size_t rawlen;
+    char delivery_key[KEYS_MAX + SHA1_HEX_LEN]; /* P:delivery:SHA1(raw), or "" until asked */
     char queue[REQUEST_QUEUE_MAX + 1];
     struct job_request req;
     int parsed;                 /* request_parse accepted it */
@@ -77,7 +80,6 @@ struct job {
     int rerun;                  /* an earlier run of it may have left processes */
     int running_written;        /* the running row is committed */
     int parked;                 /* STARTING: taken ahead, waits for a child slot */
-    int child_counted;          /* counted in w->started */
     struct event *row_timer;    /* RUNNING: writes the running row (WORKER_RUNNING_ROW_MS) */
     struct event *timer;        /* retries of a step (store busy, twin) */
 };
@@ -110,6 +112,10 @@ void job_cancel(struct job *j);
 /* Steps every job taken ahead and waiting for a slot: when stopping they
  * are dropped (their requests stay listed for the requeue at exit). */
 void job_unpark_all(struct worker *w);
+
+/* P:delivery:SHA1(request): where recovery counts j's deliveries (claim.c
+ * reads it, the acknowledgement deletes it). Computed once. */
+const char *job_delivery_key(struct job *j);
 
 /* Someone started to follow j's output: stream it (live.c). */
 void job_watch(struct job *j);

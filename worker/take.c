@@ -47,10 +47,7 @@ static void block_on_first(struct worker *w)
 {
     const char *wait = w->nqueues == 1 ? WORKER_TAKE_WAIT_ONE_S : WORKER_TAKE_WAIT_MANY_S;
     const char *argv[] = {"BLMOVE", w->queue_keys[0], w->processing_key, "LEFT", "RIGHT", wait};
-    size_t lens[6];
-    for (int i = 0; i < 6; i++)
-        lens[i] = strlen(argv[i]);
-    if (rconn_command_argv(w->take, on_blocked, w, 6, argv, lens) < 0)
+    if (rconn_command_argv(w->take, on_blocked, w, 6, argv, NULL) < 0)
         w->take_busy = 0;
 }
 

@@ -224,6 +224,9 @@ static void setup_id(struct worker *w)
     keys_stream(w->stream_key, w->cfg.prefix);
     keys_dead(w->dead_key, w->cfg.prefix);
     keys_delivery(w->delivery_prefix, w->cfg.prefix, "");
+    snprintf(w->result_ttl_text, sizeof w->result_ttl_text, "%lld", (long long)w->cfg.result_ttl);
+    snprintf(w->stream_maxlen_text, sizeof w->stream_maxlen_text, "%lld",
+             (long long)w->cfg.stream_maxlen);
 }
 
 /* Leaves once nothing is running or being recorded and no take is in

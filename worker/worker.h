@@ -81,6 +81,8 @@ struct worker {
     char stream_key[KEYS_MAX];           /* P:stream:events */
     char dead_key[KEYS_MAX];             /* P:dead */
     char delivery_prefix[KEYS_MAX];      /* P:delivery: (+ SHA1 of a request) */
+    char result_ttl_text[24];            /* cfg.result_ttl, as the acknowledgement sends it */
+    char stream_maxlen_text[24];         /* cfg.stream_maxlen, likewise */
     char **queue_names;                  /* nqueues, priority order */
     char **queue_keys;                   /* P:queue:NAME */
     size_t nqueues;
@@ -99,7 +101,7 @@ struct worker {
 
     struct job *jobs;                    /* every job held, any state */
     int running;                         /* jobs holding a slot (not yet finished) */
-    int started;                         /* jobs whose child runs (at most concurrency) */
+    int started;                         /* jobs with a run (at most concurrency) */
     int take_busy;                       /* a take or reconcile is in flight */
     long long take_client_id;            /* CLIENT ID of the take connection, or -1 */
     int heartbeat_ok;                    /* the heartbeat was written since start */
