@@ -61,7 +61,6 @@ static void on_pulled(redisAsyncContext *ac, void *reply, void *priv)
 static void pull_queued(struct worker *w, const char *id)
 {
     const char *argv[3 + 1 + WORKER_MAX_QUEUES + 1];
-    size_t lens[3 + 1 + WORKER_MAX_QUEUES + 1];
     char nkeys[16];
     snprintf(nkeys, sizeof nkeys, "%zu", w->nqueues + 1);
     int argc = 0;
@@ -72,9 +71,7 @@ static void pull_queued(struct worker *w, const char *id)
     for (size_t i = 0; i < w->nqueues; i++)
         argv[argc++] = w->queue_keys[i];
     argv[argc++] = id;
-    for (int i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    rconn_command_argv(w->cmd, on_pulled, w, argc, argv, lens);
+    rconn_command_argv(w->cmd, on_pulled, w, argc, argv, NULL);
 }
 
 static void on_message(redisAsyncContext *ac, void *reply, void *priv)
@@ -136,10 +133,9 @@ void cancel_check_running(struct worker *w)
     if (n == 0 || !rconn_up(w->cmd))
         return;
     const char **argv = calloc(3 + 2 * n, sizeof *argv);
-    size_t *lens = calloc(3 + 2 * n, sizeof *lens);
     char (*keys)[KEYS_MAX] = calloc(n, sizeof *keys);
     char nkeys[24];
-    if (argv && lens && keys) {
+    if (argv && keys) {
         snprintf(nkeys, sizeof nkeys, "%zu", n);
         argv[0] = "EVAL";
         argv[1] = EXISTS_SCRIPT;
@@ -153,12 +149,9 @@ void cancel_check_running(struct worker *w)
             argv[3 + n + k] = j->row.id;
             k++;
         }
-        for (size_t i = 0; i < 3 + 2 * n; i++)
-            lens[i] = strlen(argv[i]);
-        rconn_command_argv(w->cmd, on_cancel_keys, w, (int)(3 + 2 * n), argv, lens);
+        rconn_command_argv(w->cmd, on_cancel_keys, w, (int)(3 + 2 * n), argv, NULL);
     }
     free(argv);
-    free(lens);
     free(keys);
 }
 

@@ -3,7 +3,6 @@
  */
 #include "live.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,9 +40,7 @@ static void send_chunk(struct live *l, int fd, const char *data, size_t n)
                      4, n};
     rconn_command_argv(l->w->cmd, NULL, NULL, 10, argv, lens);
     if (!l->expire_set) {
-        char ttl[24];
-        snprintf(ttl, sizeof ttl, "%lld", (long long)l->w->cfg.result_ttl);
-        rconn_command(l->w->cmd, NULL, NULL, "EXPIRE %s %s", l->key, ttl);
+        rconn_command(l->w->cmd, NULL, NULL, "EXPIRE %s %s", l->key, l->w->result_ttl_text);
         l->expire_set = 1;
     }
 }

@@ -67,10 +67,7 @@ static void send_recover(struct worker *w, const char *peer, int force, redisCal
     const char *argv[] = {"EVAL", RECOVER_SCRIPT, "3", hb, list, w->workers_key, peer,
                           queue_prefix, w->queue_names[0], force ? "0" : "1", force ? "1" : "0",
                           w->delivery_prefix};
-    size_t lens[12];
-    for (int i = 0; i < 12; i++)
-        lens[i] = strlen(argv[i]);
-    if (rconn_command_argv(w->cmd, fn, priv, 12, argv, lens) < 0 && fn)
+    if (rconn_command_argv(w->cmd, fn, priv, 12, argv, NULL) < 0 && fn)
         fn(NULL, NULL, priv);
 }
 

@@ -13,8 +13,8 @@
  * Either way the request is never only in memory: Redis moves it into the
  * processing list in the same step that hands it to us.
  */
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
@@ -114,7 +114,6 @@ void take_next(struct worker *w)
         return;
     }
     const char *argv[3 + 1 + 64];
-    size_t lens[3 + 1 + 64];
     int argc = 0;
     char nkeys[16];
     snprintf(nkeys, sizeof nkeys, "%zu", w->nqueues + 1);
@@ -124,9 +123,7 @@ void take_next(struct worker *w)
     argv[argc++] = w->processing_key;
     for (size_t i = 0; i < w->nqueues; i++)
         argv[argc++] = w->queue_keys[i];
-    for (int i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    if (rconn_command_argv(w->take, on_tried, w, argc, argv, lens) < 0)
+    if (rconn_command_argv(w->take, on_tried, w, argc, argv, NULL) < 0)
         w->take_busy = 0;
 }
 
